@@ -1,0 +1,153 @@
+"""The reverse sweep: backpropagation over the graph, at compile time.
+
+Walking the nodes in reverse topological order, each node's upstream gradient (the sum of what its
+consumers sent it) is multiplied by its local partials and sent on to its inputs. The gradient nodes
+are built in the same graph as the forward program, so they share its values (``exp``'s partial *is*
+its output node) and are printed, interpreted and differentiated again like any other node.
+
+Zero is a value, not a computation: a zero partial sends nothing, and the graph's folding removes
+multiplications by one. Only nodes on a path from a requested input to the output are visited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .graph import Graph
+from .ops import OPS
+from .symbolic import build, partial_recipes
+
+
+@dataclass
+class Backward:
+    """What the sweep added to the graph.
+
+    ``adjoints`` maps each forward node on a gradient path to its gradient node; ``grads`` maps each
+    requested input name to its gradient node (None: identically zero); ``origin`` maps each node the
+    sweep created to the forward node whose backward step created it.
+    """
+
+    seeds: list[int]
+    adjoints: dict[int, int] = field(default_factory=dict)
+    grads: dict[str, int | None] = field(default_factory=dict)
+    origin: dict[int, int] = field(default_factory=dict)
+    contributions: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
+                  seeds: list[int] | None = None) -> Backward:
+    """Add the gradients of ``outputs`` with respect to the inputs named in ``wrt`` to ``graph``.
+
+    ``seeds`` are the upstream gradients of the outputs (default: the constant 1, which makes the
+    result the gradient of the sum of all outputs' elements).
+    """
+    seeds = [graph.const(1.0)] * len(outputs) if seeds is None else seeds
+    result = Backward(seeds)
+    wrt_nodes = [graph.inputs[name] for name in wrt]
+    on_path = graph.ancestors(outputs) & graph.descendants(wrt_nodes)
+    pending: dict[int, list[int]] = {}
+    for output, seed in zip(outputs, seeds):
+        if output in on_path:
+            pending.setdefault(output, []).append(seed)
+    for node_id in range(max(outputs), -1, -1):
+        if node_id not in pending:
+            continue
+        first_new = len(graph)
+        upstream = _sum(graph, pending.pop(node_id))
+        result.adjoints[node_id] = upstream
+        sent = result.contributions.setdefault(node_id, [])
+        node = graph[node_id]
+        for position, arg in enumerate(node.args):
+            if arg not in on_path:
+                continue
+            contribution = vjp(graph, node_id, position, upstream)
+            if contribution is not None:
+                pending.setdefault(arg, []).append(contribution)
+                sent.append((arg, contribution))
+        for new_id in range(first_new, len(graph)):
+            result.origin[new_id] = node_id
+    handed_out = set(outputs)
+    for name, node_id in zip(wrt, wrt_nodes):
+        upstream = result.adjoints.get(node_id)
+        if upstream is None:
+            result.grads[name] = None
+            continue
+        if upstream in handed_out or graph[upstream].op == "input":
+            # Never return an array the caller already holds (an input, the value, another
+            # gradient): writing into one gradient must not change anything else.
+            upstream = graph.apply("copy", upstream, attrs=(name,))
+        handed_out.add(upstream)
+        result.grads[name] = fit_input(graph, upstream, node_id)
+    return result
+
+
+def _sum(graph: Graph, terms: list[int]) -> int:
+    total = terms[0]
+    for term in terms[1:]:
+        total = graph.apply("add", total, term)
+    return total
+
+
+def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
+    """The gradient ``node_id`` sends to its argument number ``position`` (None for zero)."""
+    node = graph[node_id]
+    spec = OPS[node.op]
+    if spec.kind == "structural":
+        contribution = spec.vjp(graph, node_id, position, upstream)
+    elif node.op == "where":
+        contribution = _where_vjp(graph, node, position, upstream)
+    else:
+        partial = build(graph, partial_recipes(node.op)[position], node.args, node_id)
+        if graph.is_const(partial, 0.0):
+            return None
+        contribution = times(graph, partial, upstream)
+    if contribution is None:
+        return None
+    return fit(graph, contribution, graph.shape(node.args[position]))
+
+
+def times(graph: Graph, partial: int, upstream: int) -> int:
+    """``partial * upstream``, keeping a masked upstream gradient masked.
+
+    If the upstream gradient is ``where(c, g, 0)`` the product is built as ``where(c, partial * g,
+    0)``: where the mask is off the result is an exact zero even if ``partial`` is inf or NaN there
+    (the derivative of a branch that ``where`` did not take).
+    """
+    node = graph[upstream]
+    if node.op == "where":
+        cond, taken, other = node.args
+        if graph.is_const(other, 0.0):
+            return graph.apply("where", cond, times(graph, partial, taken), other)
+        if graph.is_const(taken, 0.0):
+            return graph.apply("where", cond, taken, times(graph, partial, other))
+    return graph.apply("mul", partial, upstream)
+
+
+def _where_vjp(graph: Graph, node, position: int, upstream: int) -> int | None:
+    cond = node.args[0]
+    zero = graph.const(0.0)
+    if position == 1:
+        return graph.apply("where", cond, upstream, zero)
+    if position == 2:
+        return graph.apply("where", cond, zero, upstream)
+    return None
+
+
+def fit(graph: Graph, contribution: int, shape) -> int:
+    """Sum a gradient back over the axes its value was broadcast along (concrete shapes only)."""
+    have = graph.shape(contribution)
+    if shape is None or have is None or have == shape:
+        return contribution
+    if len(have) > len(shape) or any(h != s and s == 1 for h, s in zip(have[::-1], shape[::-1])):
+        return graph.apply("sum_to", contribution, attrs=(shape,))
+    return contribution
+
+
+def fit_input(graph: Graph, gradient: int, input_id: int) -> int:
+    """The final gradient of an input, with exactly the input's shape."""
+    shape = graph.shape(input_id)
+    if shape is None:
+        return graph.apply("sum_like", gradient, input_id)
+    if graph.shape(gradient) != shape:
+        return graph.apply("expand", gradient, attrs=(shape,))
+    return gradient

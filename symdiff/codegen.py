@@ -1,0 +1,275 @@
+"""Code generation: the graph and its gradients as one straight-line Python function.
+
+The emitted function reads like backprop written by hand: the forward statements with the user's
+names, then one block per backward step, each under a comment naming the forward statement it
+differentiates, gradients named ``d`` + the value's name. A value gets a line of its own when the
+user named it, when it is used more than once (so nothing is computed twice), or when inlining it
+would nest too deeply; everything else is inlined into its single consumer.
+
+Two spellings share one plan: NumPy (arrays that broadcast) and pure-Python ``math`` (the scalar
+specialization, for Python floats, where a NumPy ufunc call would cost a microsecond).
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+from dataclasses import dataclass, field
+
+from . import __version__
+from .graph import Graph
+from .helpers import HELPERS
+from .ops import OPS, PREC_ATOM, PREC_UNARY
+
+MAX_INLINE_DEPTH = 8
+
+CONVENTIONS = (
+    "max/min send the whole gradient to the argument that won, to the first one on a tie, so\n"
+    "relu'(0) = 0 and d max(0, x)/dx = 0 at x = 0; abs'(0) = 0; where() sends an exact zero\n"
+    "to the branch it did not take."
+)
+
+
+@dataclass
+class FunctionSpec:
+    """What one generated function computes."""
+
+    name: str
+    params: list[str]
+    outputs: list[int]
+    grads: dict[str, int | None]
+    adjoints: dict[int, int] = field(default_factory=dict)
+    origin: dict[int, int] = field(default_factory=dict)
+    output_names: list[str | None] = field(default_factory=list)
+    value_name: str = "f"
+    keyword_params: list[str] = field(default_factory=list)
+    docstring: str = ""
+
+
+class Namer:
+    """Hands out identifiers that never collide with the user's names or with each other."""
+
+    def __init__(self, reserved: set[str]):
+        self.reserved = set(reserved)
+        self.used: set[str] = set()
+        self.counters: dict[str, int] = {}
+
+    def claim(self, name: str) -> str:
+        """The user's own name for a value; a later value of the same name gets a suffix."""
+        if name not in self.used:
+            self.used.add(name)
+            return name
+        return self.fresh(name)
+
+    def numbered(self, base: str) -> str:
+        """``t1``, ``t2``, ...: temporaries the user did not name."""
+        self.counters[base] = self.counters.get(base, 0) + 1
+        while f"{base}{self.counters[base]}" in self.used | self.reserved:
+            self.counters[base] += 1
+        self.used.add(f"{base}{self.counters[base]}")
+        return f"{base}{self.counters[base]}"
+
+    def fresh(self, base: str) -> str:
+        if base not in self.used and base not in self.reserved and not keyword.iskeyword(base):
+            self.used.add(base)
+            return base
+        k = 1
+        while f"{base}_{k}" in self.used or f"{base}_{k}" in self.reserved:
+            k += 1
+        self.used.add(f"{base}_{k}")
+        return f"{base}_{k}"
+
+
+class FunctionWriter:
+    """Plans and prints one function (``mode`` is ``"numpy"`` or ``"math"``)."""
+
+    def __init__(self, graph: Graph, spec: FunctionSpec, reserved: set[str], mode: str = "numpy"):
+        self.graph = graph
+        self.spec = spec
+        self.mode = mode
+        self.helpers: set[str] = set()
+        self.namer = Namer(reserved | set(spec.params) | set(spec.keyword_params))
+        for p in spec.params + spec.keyword_params:
+            self.namer.used.add(p)
+        grad_roots = [g for g in spec.grads.values() if g is not None]
+        self.forward = graph.ancestors(spec.outputs)
+        self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots))
+        self.uses = self._count_uses(spec.outputs + grad_roots)
+        self.names: dict[int, str] = {}
+        self.text: dict[int, tuple[str, int]] = {}
+
+    # ---------------------------------------------------------------- planning
+    def _count_uses(self, roots: list[int]) -> dict[int, int]:
+        uses = {n: 0 for n in self.nodes}
+        for n in self.nodes:
+            for arg in self.graph[n].args:
+                uses[arg] += 1
+        for r in roots:
+            uses[r] += 1
+        return uses
+
+    def _needs_line(self, n: int, depth: int) -> bool:
+        node = self.graph[n]
+        if node.op in ("input", "const"):
+            return False
+        return (n in self.spec.outputs or n in self.graph.names or self.uses[n] > 1
+                or depth > MAX_INLINE_DEPTH or OPS[node.op].kind == "structural")
+
+    def _name_for(self, n: int, adjoint_of: dict[int, int]) -> str:
+        graph, spec = self.graph, self.spec
+        if n in spec.outputs:
+            k = spec.outputs.index(n)
+            given = spec.output_names[k] if k < len(spec.output_names) else None
+            default = spec.value_name if len(spec.outputs) == 1 else f"{spec.value_name}{k}"
+            return self.namer.claim(graph.names.get(n) or given or default)
+        if n in graph.names and n in self.forward:
+            return self.namer.claim(graph.names[n])
+        if n in adjoint_of and n not in self.forward:
+            return self.namer.fresh("d" + self._base_name(adjoint_of[n]))
+        return self.namer.numbered("t")
+
+    def _base_name(self, n: int) -> str:
+        node = self.graph[n]
+        if node.op == "input":
+            return node.attrs[0]
+        return self.names.get(n) or self.graph.names.get(n) or "t"
+
+    # ---------------------------------------------------------------- printing
+    def expr(self, n: int, need: int = 0) -> str:
+        """The text of node ``n``, parenthesized if its precedence is below ``need``."""
+        if n in self.names:
+            return self.names[n]
+        node = self.graph[n]
+        if node.op == "input":
+            return node.attrs[0]
+        if node.op == "const":
+            text, prec = _literal(node.value)
+        else:
+            text, prec = self.text[n]
+        return f"({text})" if prec < need else text
+
+    def _render(self, n: int) -> tuple[str, int]:
+        node = self.graph[n]
+        spec = OPS[node.op]
+        fmt = spec.math if self.mode == "math" else spec.numpy
+        if fmt is None:
+            raise NotImplementedError(f"{node.op} has no {self.mode} spelling")
+        self.helpers.update(spec.math_helpers if self.mode == "math" else spec.helpers)
+        if spec.printer is not None and self.mode == "numpy":
+            return spec.printer(self, node)
+        args = [self.expr(a, spec.arg_prec[i]) for i, a in enumerate(node.args)]
+        prec = spec.prec
+        if self.mode == "math" and node.op == "where":
+            prec = 1
+        return fmt.format(*args), prec
+
+    def body(self) -> list[str]:
+        """Plan names and print the statements of the function body."""
+        graph, spec = self.graph, self.spec
+        adjoint_of: dict[int, int] = {}
+        for fwd in sorted(spec.adjoints, reverse=True):
+            adjoint_of.setdefault(spec.adjoints[fwd], fwd)
+        grad_owner = {g: name for name, g in spec.grads.items() if g is not None}
+        depth: dict[int, int] = {}
+        lines: list[str] = ["# forward"]
+        backward_started = False
+        last_origin = None
+        for n in self.nodes:
+            node = graph[n]
+            if node.op in ("input", "const"):
+                continue
+            depth[n] = 1 + max((depth.get(a, 0) for a in node.args if a not in self.names),
+                               default=0)
+            self.text[n] = self._render(n)
+            if not self._needs_line(n, depth[n]) and n not in grad_owner:
+                continue
+            if n not in self.forward:
+                if not backward_started:
+                    lines += ["", "# backward"]
+                    backward_started = True
+                origin = spec.origin.get(n)
+                if origin is not None and origin != last_origin:
+                    lines.append(f"# backprop {self._describe(origin)}")
+                    last_origin = origin
+            if n in grad_owner and n not in self.names and self.uses[n] == 1 \
+                    and n not in adjoint_of:
+                name = self.namer.fresh("d" + grad_owner[n])
+            else:
+                name = self._name_for(n, adjoint_of)
+            lines.append(f"{name} = {self.text[n][0]}")
+            self.names[n] = name
+            depth[n] = 0
+        return lines + self._gradient_lines(backward_started)
+
+    def _describe(self, n: int) -> str:
+        if n in self.names:
+            return f"{self.names[n]} = {self.text[n][0]}"
+        return self.expr(n)
+
+    def _gradient_lines(self, backward_started: bool) -> list[str]:
+        lines = [] if backward_started else ["", "# backward"]
+        self.grad_names: dict[str, str] = {}
+        for name, g in self.spec.grads.items():
+            if g is None:
+                zero = "0.0" if self.mode == "math" else f"_sum_to(0.0, np.shape({name}))"
+                if self.mode != "math":
+                    self.helpers.add("_sum_to")
+                target = self.namer.fresh("d" + name)
+                lines.append(f"{target} = {zero}")
+            elif self.names.get(g, "").startswith("d" + name) and g not in self.spec.adjoints:
+                target = self.names[g]
+            else:
+                target = self.namer.fresh("d" + name)
+                lines.append(f"{target} = {self.expr(g)}")
+            self.grad_names[name] = target
+        if len(lines) == 2 and not self.spec.grads:
+            lines = []
+        return lines
+
+    def function(self) -> str:
+        body = self.body()
+        values = [self.expr(o) for o in self.spec.outputs]
+        value = values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+        grads = ", ".join(f'"{k}": {v}' for k, v in self.grad_names.items())
+        params = ", ".join(self.spec.params)
+        if self.spec.keyword_params:
+            params += ", *, " + ", ".join(f"{p}=None" for p in self.spec.keyword_params)
+        header = f"def {self.spec.name}({params}):"
+        doc = f'    """{self.spec.docstring}"""' if self.spec.docstring else None
+        out = [header] + ([doc] if doc else [])
+        out += ["    " + line if line else "" for line in body]
+        out.append(f"    return {value}, {{{grads}}}")
+        return "\n".join(out)
+
+
+def _literal(value: float) -> tuple[str, int]:
+    if value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = repr(value)
+    return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
+
+
+def helper_source(names: set[str]) -> list[str]:
+    return [inspect.getsource(HELPERS[name]).rstrip() for name in sorted(names)]
+
+
+def module(functions: list[str], helpers: set[str], header: str, uses_math: bool) -> str:
+    """Assemble a standalone module: header docstring, imports, helpers, functions."""
+    parts = [header.rstrip(), ""]
+    if uses_math:
+        parts.append("import math")
+        parts.append("")
+    parts.append("import numpy as np")
+    for text in helper_source(helpers) + functions:
+        parts += ["", "", text]
+    return "\n".join(parts) + "\n"
+
+
+def header(source: str, summary: str) -> str:
+    """The module docstring: what it computes, the source it came from and the conventions."""
+    source_lines = "\n".join("    " + line for line in source.strip().splitlines())
+    conventions = "\n".join("    " + line for line in CONVENTIONS.splitlines())
+    text = (f"{summary}\n\nGenerated by symdiff {__version__}: regenerate it rather than edit it.\n"
+            f"\nSource:\n{source_lines}\n\nConventions at kinks:\n{conventions}\n")
+    return '"""' + text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'

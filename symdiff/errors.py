@@ -1,0 +1,65 @@
+"""The exceptions symdiff raises for user mistakes.
+
+Every user-facing problem is a :class:`SymdiffError`; source problems carry the line, the column and a
+caret under the offending text so that the CLI can print them without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SymdiffError(Exception):
+    """Base class of every error symdiff reports to its users."""
+
+
+class SourceError(SymdiffError):
+    """A problem located in the user's source text (line and column are 1-based)."""
+
+    def __init__(self, message: str, source: str | None = None, line: int | None = None,
+                 col: int | None = None):
+        self.message = message
+        self.source = source
+        self.line = line
+        self.col = col
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        if self.line is None:
+            return self.message
+        text = f"{self.message} (line {self.line}, column {self.col})"
+        snippet = _source_line(self.source, self.line)
+        if snippet is None:
+            return text
+        shown, caret_at = _clip(snippet, (self.col or 1) - 1)
+        return f"{text}\n    {shown}\n    {' ' * caret_at}^"
+
+
+class ParseError(SourceError):
+    """The source uses syntax or a name that symdiff does not accept."""
+
+
+class ShapeError(SourceError):
+    """Operand shapes do not fit the operation (the message names both shapes)."""
+
+
+class InputError(SymdiffError):
+    """The arguments passed to a compiled function (or to ``wrt``) do not fit the program."""
+
+
+def _source_line(source: str | None, line: int) -> str | None:
+    if not source:
+        return None
+    lines = source.splitlines()
+    if 1 <= line <= len(lines):
+        return lines[line - 1].expandtabs(1)
+    return None
+
+
+def _clip(text: str, col: int, width: int = 72) -> tuple[str, int]:
+    """Cut a long source line to a window around ``col`` so the caret stays readable."""
+    if len(text) <= width:
+        return text, min(col, len(text))
+    start = max(0, min(col - width // 2, len(text) - width))
+    shown = text[start:start + width]
+    prefix = "..." if start else ""
+    suffix = "..." if start + width < len(text) else ""
+    return prefix + shown + suffix, len(prefix) + col - start

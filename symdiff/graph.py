@@ -1,0 +1,220 @@
+"""The computational graph: hash-consed SSA nodes in topological order.
+
+A node is ``(op, args, attrs, shape)``; ``args`` are indices of earlier nodes, so the node list is
+always in topological order. Building a node that already exists returns the existing one, which is
+how a repeated subexpression becomes one value (common-subexpression elimination by construction).
+
+``shape`` is a tuple of ints for programs specialized to concrete input shapes, or ``None`` for the
+shape-generic mode of elementwise programs: there every value broadcasts and gradients are summed back
+to the shape of their input at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from .ops import OPS, evaluate_constant, is_elementwise
+
+Shape = tuple[int, ...] | None
+
+
+class GraphShapeError(Exception):
+    """Raised while building a node whose operand shapes do not fit; the frontend adds the location."""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    op: str
+    args: tuple[int, ...] = ()
+    attrs: tuple = ()
+    shape: Shape = ()
+
+    @property
+    def is_const(self) -> bool:
+        return self.op == "const"
+
+    @property
+    def value(self):
+        """The value of a ``const`` node."""
+        return self.attrs[0]
+
+
+COMMUTATIVE = frozenset({"add", "mul", "eq", "ne"})
+
+
+def broadcast_shapes(shapes: list[Shape]) -> Shape:
+    if any(s is None for s in shapes):
+        return None
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for axis in range(ndim):
+        sizes = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
+        sizes.discard(1)
+        if len(sizes) > 1:
+            raise GraphShapeError("shapes " + " and ".join(str(s) for s in shapes) +
+                                  " do not broadcast")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def keep_shape(graph: "Graph", new: int, old: int) -> bool:
+    return graph.shape(new) == graph.shape(old)
+
+
+class Graph:
+    """Nodes in topological order, with the program's inputs, outputs and user-given names."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self._ids: dict[Node, int] = {}
+        self.inputs: dict[str, int] = {}          # parameter name -> input node, in order
+        self.outputs: list[int] = []
+        self.output_names: list[str | None] = []
+        self.names: dict[int, str] = {}            # node -> the user's name for it
+        self.lines: dict[int, int] = {}            # node -> source line that created it
+        self.current_line: int | None = None
+
+    # ------------------------------------------------------------ construction
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __getitem__(self, node_id: int) -> Node:
+        return self.nodes[node_id]
+
+    def shape(self, node_id: int) -> Shape:
+        return self.nodes[node_id].shape
+
+    def intern(self, node: Node) -> int:
+        """Return the id of ``node``, adding it if no equal node exists yet."""
+        found = self._ids.get(node)
+        if found is None and node.op in COMMUTATIVE:
+            found = self._ids.get(Node(node.op, node.args[::-1], node.attrs, node.shape))
+        if found is not None:
+            return found
+        self.nodes.append(node)
+        new_id = len(self.nodes) - 1
+        self._ids[node] = new_id
+        if self.current_line is not None:
+            self.lines[new_id] = self.current_line
+        return new_id
+
+    def input(self, name: str, shape: Shape, kind: str = "float") -> int:
+        node_id = self.intern(Node("input", (), (name, kind), shape))
+        self.inputs[name] = node_id
+        return node_id
+
+    def const(self, value: float) -> int:
+        value = float(value)
+        if value == 0.0:
+            value = 0.0  # one zero: -0.0 and 0.0 fold to the same node
+        return self.intern(Node("const", (), (value,), ()))
+
+    def is_const(self, node_id: int, value: float | None = None) -> bool:
+        node = self.nodes[node_id]
+        return node.op == "const" and (value is None or node.value == value)
+
+    def apply(self, op: str, *args: int, attrs: tuple = ()) -> int:
+        """Build ``op(*args)``, folding constants and identities, and hash-cons it."""
+        spec = OPS[op]
+        if len(args) != spec.arity:
+            raise TypeError(f"{op} takes {spec.arity} arguments, got {len(args)}")
+        if is_elementwise(op):
+            shape = broadcast_shapes([self.shape(a) for a in args])
+            folded = self._fold(op, args, shape)
+            if folded is not None:
+                return folded
+        else:
+            shape = spec.infer_shape(self, args, attrs)
+        return self.intern(Node(op, tuple(args), attrs, shape))
+
+    def _fold(self, op: str, args: tuple[int, ...], shape: Shape) -> int | None:
+        """Constant folding and the algebraic identities that keep gradients free of 0s and 1s."""
+        nodes = [self.nodes[a] for a in args]
+        if all(n.is_const for n in nodes) and OPS[op].kind == "elementwise":
+            value = evaluate_constant(op, [n.value for n in nodes])
+            return None if value is None else self.const(value)
+
+        def keep(node_id: int) -> int | None:
+            # An identity may drop an operand only if that does not change the result's shape.
+            return node_id if self.shape(node_id) == shape else None
+
+        if op == "neg":
+            if nodes[0].op == "neg":
+                return keep(nodes[0].args[0])
+            return None
+        if len(args) != 2:
+            return None
+        a, b = args
+        if op == "add":
+            if self.is_const(b, 0.0):
+                return keep(a)
+            if self.is_const(a, 0.0):
+                return keep(b)
+            if nodes[1].op == "neg":
+                return self.apply("sub", a, nodes[1].args[0])
+        elif op == "sub":
+            if self.is_const(b, 0.0):
+                return keep(a)
+            if self.is_const(a, 0.0) and keep(b) is not None:
+                return self.apply("neg", b)
+            if nodes[1].op == "neg":
+                return self.apply("add", a, nodes[1].args[0])
+        elif op == "mul":
+            for x, y in ((a, b), (b, a)):
+                if self.is_const(y, 1.0):
+                    return keep(x)
+                if self.is_const(y, -1.0) and keep(x) is not None:
+                    return self.apply("neg", x)
+            # Pull negations out of products so that they meet and cancel: -(a * -b) is a * b.
+            if nodes[0].op == "neg" and nodes[1].op == "neg":
+                return self.apply("mul", nodes[0].args[0], nodes[1].args[0])
+            if nodes[1].op == "neg" and keep_shape(self, nodes[1].args[0], b):
+                return self.apply("neg", self.apply("mul", a, nodes[1].args[0]))
+            if nodes[0].op == "neg" and keep_shape(self, nodes[0].args[0], a):
+                return self.apply("neg", self.apply("mul", nodes[0].args[0], b))
+        elif op == "div":
+            if self.is_const(b, 1.0):
+                return keep(a)
+            if nodes[0].op == "neg" and keep_shape(self, nodes[0].args[0], a):
+                return self.apply("neg", self.apply("div", nodes[0].args[0], b))
+        elif op == "pow":
+            if self.is_const(b, 1.0):
+                return keep(a)
+        return None
+
+    # ------------------------------------------------------------ queries
+    def consumers(self) -> list[list[int]]:
+        """For each node, the nodes that use it (with repetition for repeated arguments)."""
+        users: list[list[int]] = [[] for _ in self.nodes]
+        for node_id, node in enumerate(self.nodes):
+            for arg in node.args:
+                users[arg].append(node_id)
+        return users
+
+    def ancestors(self, roots: list[int]) -> set[int]:
+        """Every node that ``roots`` depend on, the roots included (iterative: no recursion)."""
+        seen: set[int] = set()
+        stack = list(roots)
+        while stack:
+            node_id = stack.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            stack.extend(self.nodes[node_id].args)
+        return seen
+
+    def descendants(self, roots: list[int]) -> set[int]:
+        """Every node that depends on one of ``roots``, the roots included."""
+        reached = set(roots)
+        for node_id in range(min(roots, default=len(self.nodes)), len(self.nodes)):
+            if any(arg in reached for arg in self.nodes[node_id].args):
+                reached.add(node_id)
+        return reached
+
+    def topological(self, roots: list[int] | None = None) -> Iterator[int]:
+        """Node ids in topological order, restricted to the ancestors of ``roots`` when given."""
+        keep = None if roots is None else self.ancestors(roots)
+        for node_id in range(len(self.nodes)):
+            if keep is None or node_id in keep:
+                yield node_id

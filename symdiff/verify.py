@@ -1,0 +1,92 @@
+"""The last fence: every generated module is re-parsed and checked before it is returned or run.
+
+Codegen only ever emits a small Python subset: assignments of arithmetic, calls to NumPy and
+``math`` functions from a fixed list, the helpers of :mod:`symdiff.helpers`, a few array methods.
+This check walks the parsed module and rejects anything else, so that even a bug in codegen (or a
+name the frontend should have refused) cannot turn into code that does something other than
+arithmetic.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .errors import SymdiffError
+from .helpers import HELPERS
+
+NUMPY_FUNCTIONS = frozenset({
+    "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sign", "maximum", "minimum",
+    "logaddexp", "where", "shape", "zeros", "ones", "zeros_like", "ones_like", "full",
+    "broadcast_to", "broadcast_shapes", "sum", "mean", "max", "min", "transpose", "reshape",
+    "matmul", "dot", "outer", "arange", "add", "errstate", "argmax", "argmin", "take_along_axis",
+    "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
+    "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
+    "logical_and", "put_along_axis", "swapaxes", "moveaxis", "max", "amax",
+})
+MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
+                            "fabs", "inf", "pi", "e"})
+BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
+                      "type", "int", "None", "True", "False", "dict", "zip", "enumerate"})
+METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
+                     "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item"})
+ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arguments, ast.arg,
+           ast.Assign, ast.AugAssign, ast.Return, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp,
+           ast.Compare, ast.IfExp, ast.Call, ast.Attribute, ast.Dict, ast.Tuple, ast.keyword,
+           ast.Subscript, ast.Slice, ast.If, ast.With, ast.withitem, ast.Load, ast.Store,
+           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop,
+           ast.GeneratorExp, ast.comprehension)  # the last two only in the _sum_to helper
+
+
+class GeneratedCodeError(SymdiffError):
+    """Codegen produced something outside its allow-list (a symdiff bug, never user input)."""
+
+
+def verify_module(source: str) -> ast.Module:
+    """Parse ``source`` and check it against the codegen allow-list; return the tree."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if not isinstance(node, ALLOWED):
+            _fail(node, f"{type(node).__name__} is not something codegen emits")
+        if isinstance(node, ast.Import):
+            if [(a.name, a.asname) for a in node.names] not in ([("numpy", "np")], [("math", None)]):
+                _fail(node, "only 'import numpy as np' and 'import math' are allowed")
+        elif isinstance(node, ast.Attribute):
+            _check_attribute(node)
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("__"):
+                _fail(node, f"name {node.id!r}")
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, (int, float, str)) or isinstance(node.value, bool):
+                if node.value is not None:
+                    _fail(node, f"constant {node.value!r}")
+        elif isinstance(node, ast.Call):
+            _check_call(node)
+        elif isinstance(node, ast.FunctionDef) and node.decorator_list:
+            _fail(node, "decorators")
+    return tree
+
+
+def _check_attribute(node: ast.Attribute) -> None:
+    if node.attr.startswith("_"):
+        _fail(node, f"attribute {node.attr!r}")
+    if isinstance(node.value, ast.Name) and node.value.id == "np":
+        if node.attr not in NUMPY_FUNCTIONS:
+            _fail(node, f"np.{node.attr}")
+    elif isinstance(node.value, ast.Name) and node.value.id == "math":
+        if node.attr not in MATH_FUNCTIONS:
+            _fail(node, f"math.{node.attr}")
+    elif isinstance(node.value, ast.Attribute) and node.value.attr == "add" and node.attr == "at":
+        return
+    elif node.attr not in METHODS:
+        _fail(node, f"method .{node.attr}")
+
+
+def _check_call(node: ast.Call) -> None:
+    func = node.func
+    if isinstance(func, ast.Name) and func.id not in BUILTINS and func.id not in HELPERS:
+        _fail(node, f"call to {func.id!r}")
+
+
+def _fail(node: ast.AST, what: str) -> None:
+    raise GeneratedCodeError(f"generated code failed verification at line "
+                             f"{getattr(node, 'lineno', '?')}: {what}")
