@@ -7,8 +7,8 @@
 
 __version__ = "0.1.0"
 
-from .compiler import Compiled, compile  # noqa: E402,A004
+from .compiler import Compiled, Gradients, compile, gradients  # noqa: E402,A004
 from .errors import InputError, ParseError, ShapeError, SourceError, SymdiffError  # noqa: E402
 
-__all__ = ["compile", "Compiled", "SymdiffError", "ParseError", "ShapeError", "SourceError",
+__all__ = ["compile", "gradients", "Compiled", "Gradients", "SymdiffError", "ParseError", "ShapeError", "SourceError",
            "InputError", "__version__"]

@@ -64,7 +64,8 @@ class Namer:
     def numbered(self, base: str) -> str:
         """``t1``, ``t2``, ...: temporaries the user did not name."""
         self.counters[base] = self.counters.get(base, 0) + 1
-        while f"{base}{self.counters[base]}" in self.used | self.reserved:
+        while f"{base}{self.counters[base]}" in self.used or \
+                f"{base}{self.counters[base]}" in self.reserved:
             self.counters[base] += 1
         self.used.add(f"{base}{self.counters[base]}")
         return f"{base}{self.counters[base]}"
@@ -73,11 +74,15 @@ class Namer:
         if base not in self.used and base not in self.reserved and not keyword.iskeyword(base):
             self.used.add(base)
             return base
-        k = 1
-        while f"{base}_{k}" in self.used or f"{base}_{k}" in self.reserved:
+        k = self.counters.get(base + "_", 0)
+        while True:
             k += 1
-        self.used.add(f"{base}_{k}")
-        return f"{base}_{k}"
+            name = f"{base}_{k}"
+            if name not in self.used and name not in self.reserved:
+                break
+        self.counters[base + "_"] = k
+        self.used.add(name)
+        return name
 
 
 class FunctionWriter:

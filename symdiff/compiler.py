@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import sympy
 
 from . import codegen
 from .adjoint import Backward, differentiate
@@ -23,6 +24,7 @@ from .errors import InputError, SymdiffError
 from .frontend import Program, parse
 from .graph import Graph, Shape
 from .ops import OPS
+from .symbolic import to_sympy
 from .trace import NeedsShapes, trace
 from .verify import verify_module
 
@@ -172,7 +174,6 @@ def generate(program: Program, graph: Graph, backward: Backward, wrt: list[str],
         helpers |= math_writer.helpers
     summary = f"{program.name}: value and gradients, as plain NumPy."
     text = codegen.module(functions, helpers, codegen.header(program.source, summary), scalar)
-    verify_module(text)
     return text, scalar
 
 
@@ -194,12 +195,13 @@ def _scalar_ok(graph: Graph, spec: codegen.FunctionSpec) -> bool:
 
 
 def load_module(source: str, name: str) -> dict:
-    """Run verified generated code in a fresh namespace, registered with linecache for tracebacks."""
+    """Verify generated code, then run it in a fresh namespace (linecache keeps tracebacks readable)."""
+    tree = verify_module(source)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     filename = f"<symdiff-{name}-{digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(f"symdiff_generated_{digest}")
-    code = builtins.compile(source, filename, "exec")
+    code = builtins.compile(tree, filename, "exec")
     exec(code, module.__dict__)  # noqa: S102 -- verified generated code, never user text
     return module.__dict__
 
@@ -269,3 +271,48 @@ def compile(fn_or_source, wrt=None, name: str | None = None) -> Compiled:  # noq
         ``value, grads = g(*args, **kwargs)``.
     """
     return Compiled(parse(fn_or_source, name), wrt)
+
+
+class Gradients(dict):
+    """``name -> SymPy expression`` of each partial derivative, plus the closed form of the value.
+
+    For deep programs, values that are shared and large are named once: ``intermediates`` lists them
+    as ``(symbol, expression)`` in dependency order, and the expressions refer to those symbols.
+    """
+
+    value: Any
+    intermediates: list
+
+
+def gradients(source, wrt=None) -> Gradients:
+    """The closed-form partial derivatives of a scalar program, for printing.
+
+    Returns a dict ``name -> sympy.Expr`` (with ``.value``, the program's own formula, and
+    ``.intermediates``). Only SymPy's automatic canonicalization and a cheap local
+    simplification are applied; never a global ``simplify`` on a large expression.
+    """
+    program = source if isinstance(source, Program) else parse(source)
+    wrt = _check_wrt(wrt, program.params)
+    try:
+        graph = trace(program)
+    except NeedsShapes:
+        raise SymdiffError("closed forms are printed for scalar programs; this program uses "
+                           "array operations (print its backward program with symdiff grad)"
+                           ) from None
+    backward = differentiate(graph, graph.outputs, wrt)
+    roots = [graph.outputs[0]] + [backward.grads[n] for n in wrt if backward.grads[n] is not None]
+    intermediates, exprs = to_sympy(graph, roots)
+    result = Gradients()
+    result.value = exprs[0]
+    result.intermediates = intermediates
+    found = iter(exprs[1:])
+    for name in wrt:
+        result[name] = _tidy(next(found)) if backward.grads[name] is not None else sympy.Integer(0)
+    return result
+
+
+def _tidy(expr):
+    """Cheap simplification: cancel and factor only when the expression is small."""
+    if sympy.count_ops(expr) > 60:
+        return expr
+    return min((expr, sympy.factor_terms(expr)), key=sympy.count_ops)

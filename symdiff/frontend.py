@@ -15,6 +15,7 @@ import ast
 import inspect
 import io
 import keyword
+import math
 import sys
 import textwrap
 import tokenize
@@ -25,7 +26,7 @@ from .errors import ParseError, SourceError
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_AST_NODES = 500_000
-MAX_DEPTH = 2_000          # nesting of the syntax tree (a long sum is a deep left spine)
+MAX_DEPTH = 10_000         # nesting of the syntax tree (a long sum is a deep left spine)
 MAX_INT = 2 ** 63
 MAX_EXPONENT = 1_024
 PARSE_RECURSION_LIMIT = 20_000
@@ -83,16 +84,24 @@ class Program:
 
 
 # ============================================================================ parsing
-def parse(source_or_fn: str | Callable, name: str | None = None) -> Program:
-    """Parse an expression, a ``def`` block, or a Python function into a checked :class:`Program`."""
-    constants: dict[str, float] = {}
+def parse(source_or_fn: str | Callable, name: str | None = None,
+          constants: dict[str, float] | None = None) -> Program:
+    """Parse an expression, a ``def`` block, or a Python function into a checked :class:`Program`.
+
+    ``constants`` are numbers the program may read by name (module-level settings such as ``reg``).
+    """
+    constants = dict(constants or {})
     if callable(source_or_fn) and not isinstance(source_or_fn, str):
-        source, constants = _function_source(source_or_fn)
+        source, found = _function_source(source_or_fn)
+        constants.update(found)
     elif isinstance(source_or_fn, str):
         source = source_or_fn
     else:
         raise ParseError(f"expected a formula string or a Python function, got "
                          f"{type(source_or_fn).__name__}")
+    if not isinstance(source, str) or len(source) > MAX_SOURCE_CHARS:
+        _parse_text(source)  # raises the size error before any other work
+    source = _strip_indent(source)
     tree = _parse_text(source)
     _check_tree(tree, source)
     body = tree.body
@@ -145,7 +154,7 @@ def _parse_text(source: str) -> ast.Module:
     try:
         # CPython's parser builds long left-nested sums recursively; give it room, bounded.
         sys.setrecursionlimit(max(old_limit, PARSE_RECURSION_LIMIT))
-        return ast.parse(_strip_indent(source))
+        return ast.parse(source)
     except SyntaxError as exc:
         col = exc.offset or 1
         raise ParseError(f"syntax error: {exc.msg}", source, exc.lineno, col) from None
@@ -210,6 +219,8 @@ def _check_node(node: ast.AST, source: str) -> None:
             raise _located(source, node, "integer literal is too large")
         if isinstance(node.value, complex):
             raise _located(source, node, "complex numbers are not supported")
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise _located(source, node, "number literal overflows to infinity")
     elif isinstance(node, ast.FunctionDef):
         _check_identifier(node.name, node, source)
         if node.decorator_list:
@@ -291,3 +302,43 @@ def _parameters(fn: ast.FunctionDef, source: str) -> tuple[list[str], dict[str, 
     if not params:
         raise _located(source, fn, "the function takes no inputs")
     return params, annotations
+
+
+def parse_file_function(path: str, function: str | None = None) -> Program:
+    """Parse one top-level function of a Python file, without importing or running the file.
+
+    Module-level assignments of plain numbers (``reg = 1e-3``) are made available as constants.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(MAX_SOURCE_CHARS + 1)
+    except OSError as exc:
+        raise ParseError(f"cannot read {path}: {exc.strerror}") from None
+    tree = _parse_text(text)
+    defs = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
+    if function is None:
+        if len(defs) != 1:
+            raise ParseError(f"{path} defines {len(defs)} functions; name one as {path}:NAME")
+        function = next(iter(defs))
+    if function not in defs:
+        raise ParseError(f"{path} has no top-level function {function!r} "
+                         f"(it has: {', '.join(defs) or 'none'})")
+    segment = ast.get_source_segment(text, defs[function])
+    constants = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name):
+            value = _number(stmt.value)
+            if value is not None:
+                constants[stmt.targets[0].id] = value
+    return parse(textwrap.dedent(segment), constants=constants)
+
+
+def _number(node: ast.AST) -> float | None:
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return sign * node.value
+    return None

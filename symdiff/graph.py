@@ -153,6 +153,8 @@ class Graph:
                 return keep(b)
             if nodes[1].op == "neg":
                 return self.apply("sub", a, nodes[1].args[0])
+            if nodes[0].op == "neg":
+                return self.apply("sub", b, nodes[0].args[0])
         elif op == "sub":
             if self.is_const(b, 0.0):
                 return keep(a)

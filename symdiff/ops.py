@@ -85,6 +85,10 @@ class Op:
     shape_fn: Callable | None = field(default=None, compare=False)
     printer: Callable | None = field(default=None, compare=False)
     vjp: Callable | None = field(default=None, compare=False)
+    # The interpreter's independent numeric forward (node, arg values) and VJP (node, position,
+    # upstream, arg values, output value) for structural ops.
+    numeric: Callable | None = field(default=None, compare=False)
+    numeric_vjp: Callable | None = field(default=None, compare=False)
 
     def infer_shape(self, graph, args, attrs):
         return self.shape_fn(graph, args, attrs)
@@ -197,8 +201,9 @@ register(Op("where", 3, "np.where({0}, {1}, {2})", np.where,
 
 # In the shape-generic mode an input's gradient is summed back to the input's shape at run time.
 register(Op("sum_like", 2, "_sum_to({0}, np.shape({1}))", lambda g, x: _sum_to(g, np.shape(x)),
-            math="{0}", kind="structural", helpers=("_sum_to",), symbol="sum_to",
-            shape_fn=lambda graph, args, attrs: graph.shape(args[1])))
+            lambda g, x: g, math="{0}", kind="structural", helpers=("_sum_to",),
+            symbol="sum_to", shape_fn=lambda graph, args, attrs: graph.shape(args[1]),
+            numeric=lambda node, args: _sum_to(args[0], np.shape(args[1]))))
 
 # Names the frontend accepts in calls, mapped to op names (after stripping np./numpy./math.).
 FUNCTIONS = {

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy
@@ -148,8 +149,10 @@ def _node_to_sympy(graph: Graph, n: int, args: list[sympy.Expr]) -> sympy.Expr:
     if node.op == "input":
         return sympy.Symbol(node.attrs[0], real=True)
     if node.op == "const":
-        value = node.value
-        return sympy.Integer(int(value)) if value.is_integer() else sympy.Float(value)
+        fraction = Fraction(node.value)
+        if fraction.denominator <= 1024:  # 0.5 prints as 1/2, 0.1 stays 0.1
+            return sympy.Rational(fraction.numerator, fraction.denominator)
+        return sympy.Float(node.value)
     if node.op == "where" and isinstance(args[0], sympy.Piecewise):
         # The condition prints as its comparison, not as a 0/1 mask compared with zero.
         return sympy.Piecewise((args[1], args[0].args[0].cond), (args[2], True))

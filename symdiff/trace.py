@@ -64,7 +64,7 @@ def _elementwise(op: str) -> Handler:
     def handler(t: "Tracer", node: ast.Call, args: list, kwargs: dict):
         t.no_keywords(node, kwargs)
         if len(args) != OPS[op].arity:
-            raise t.program.error(f"{_callee(node)}() takes {OPS[op].arity} argument"
+            raise t.program.error(f"{t.what(node.func)}() takes {OPS[op].arity} argument"
                                   f"{'s' * (OPS[op].arity > 1)}, got {len(args)}", node)
         return t.apply(op, args, node)
     return handler
@@ -83,10 +83,6 @@ for _name, _op in FUNCTIONS.items():
         _names.append(f"numpy.{_name}")
     call(*_names)(_elementwise(_op))
 call("numpy.where")(_elementwise("where"))
-
-
-def _callee(node: ast.Call) -> str:
-    return ast.unparse(node.func) if len(ast.unparse(node.func)) < 40 else "function"
 
 
 class Tracer:
@@ -178,7 +174,7 @@ class Tracer:
             for t, v in zip(target.elts, value):
                 self.bind(t, v)
             return
-        what = ast.unparse(target)
+        what = self.what(target)
         raise self.program.error(f"in-place assignment to '{what}' is not supported: symdiff "
                                  "programs never modify arrays; build a new value instead", target)
 
@@ -236,6 +232,7 @@ class Tracer:
         if isinstance(node, ast.Compare):
             return [node.left, *node.comparators]
         if isinstance(node, ast.Call):
+            self._check_callee(node)
             receiver = [node.func.value] if isinstance(node.func, ast.Attribute) else []
             return receiver + list(node.args) + [k.value for k in node.keywords]
         if isinstance(node, ast.Attribute):
@@ -247,6 +244,19 @@ class Tracer:
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
         return []
+
+    def _check_callee(self, node: ast.Call) -> None:
+        """Reject an unknown function before its arguments are looked at."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            qualified = f"builtin.{func.id}"
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in MODULES and func.value.id not in self.env:
+            qualified = f"{MODULES[func.value.id]}.{func.attr}"
+        else:
+            return
+        if qualified not in CALLS:
+            raise self.program.error(f"unknown function '{self.what(func)}'", node)
 
     def _combine(self, node: ast.AST, values: list) -> Any:
         if isinstance(node, ast.Constant):
@@ -342,8 +352,7 @@ class Tracer:
             raise self.program.error("only named functions can be called", node)
         handler = CALLS.get(qualified)
         if handler is None:
-            shown = ast.unparse(func) if len(ast.unparse(func)) < 40 else func.__class__.__name__
-            raise self.program.error(f"unknown function '{shown}'", node)
+            raise self.program.error(f"unknown function '{self.what(func)}'", node)
         args = values[:len(node.args)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, values[len(node.args):])}
         if any(k.arg is None for k in node.keywords):
@@ -356,7 +365,7 @@ class Tracer:
         if isinstance(value, Module):
             if node.attr in MODULE_CONSTANTS:
                 return MODULE_CONSTANTS[node.attr]
-            raise self.program.error(f"'{ast.unparse(node)}' is not supported here", node)
+            raise self.program.error(f"'{self.what(node)}' is not supported here", node)
         handler = ATTRIBUTES.get(node.attr)
         if handler is None or not isinstance(value, Var):
             raise self.program.error(f"attribute '.{node.attr}' is not supported", node)
@@ -380,6 +389,18 @@ class Tracer:
             raise self.program.error("slice bounds must be integer constants", node)
         return slice(*bounds)
 
+    def what(self, node: ast.AST) -> str:
+        """Short source text of a node for messages (ast.unparse would recurse on deep trees)."""
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return f"{node.value.id}.{node.attr}"
+        segment = ast.get_source_segment(self.program.source, node)
+        if segment is None:
+            return type(node).__name__
+        segment = " ".join(segment.split())
+        return segment if len(segment) <= 60 else segment[:57] + "..."
+
     # ------------------------------------------------------------------ graph building
     def as_node(self, value: Any, node: ast.AST) -> int:
         if isinstance(value, Var):
@@ -394,11 +415,11 @@ class Tracer:
         try:
             return Var(self.graph.apply(op, *ids, attrs=attrs))
         except GraphShapeError as exc:
-            raise self.program.error(f"{_what(node)}: {exc}", node, ShapeError) from None
+            raise self.program.error(f"{self.what(node)}: {exc}", node, ShapeError) from None
 
     def no_keywords(self, node: ast.Call, kwargs: dict) -> None:
         if kwargs:
-            raise self.program.error(f"{_callee(node)}() takes no keyword arguments", node)
+            raise self.program.error(f"{self.what(node.func)}() takes no keyword arguments", node)
 
     def shape_of(self, value: Any, node: ast.AST) -> tuple[int, ...]:
         """The concrete shape of a value; raises :class:`NeedsShapes` in shape-generic mode."""
@@ -429,11 +450,6 @@ def _describe(value: Any) -> str:
     if isinstance(value, Module):
         return f"the module {value.name}"
     return type(value).__name__
-
-
-def _what(node: ast.AST) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _short(value: Any) -> str:

@@ -44,7 +44,7 @@ class GeneratedCodeError(SymdiffError):
 def verify_module(source: str) -> ast.Module:
     """Parse ``source`` and check it against the codegen allow-list; return the tree."""
     tree = ast.parse(source)
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if not isinstance(node, ALLOWED):
             _fail(node, f"{type(node).__name__} is not something codegen emits")
         if isinstance(node, ast.Import):
@@ -64,6 +64,20 @@ def verify_module(source: str) -> ast.Module:
         elif isinstance(node, ast.FunctionDef) and node.decorator_list:
             _fail(node, "decorators")
     return tree
+
+
+def _walk(tree: ast.AST):
+    """Every node of the tree (a leaner ast.walk: generated modules can be large)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
 
 
 def _check_attribute(node: ast.Attribute) -> None:

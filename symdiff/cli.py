@@ -1,0 +1,180 @@
+"""The ``symdiff`` command: a thin layer of argument parsing and printing over the library.
+
+    symdiff grad "(x+y)*z" --at x=-2,y=5,z=-4
+    symdiff compile model.py:loss --wrt W1,b1 -o loss_grad.py
+    symdiff check "x*sin(y)" --at x=1,y=2
+
+A user mistake prints one message and exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__
+from .check import check_gradients
+from .compiler import Compiled, gradients
+from .errors import SymdiffError
+from .frontend import parse, parse_file_function
+
+FILE_SOURCE = re.compile(r"^(?P<path>[^:]+\.py)(?::(?P<name>[A-Za-z_]\w*))?$")
+EXIT_USAGE = 2
+
+
+def load_program(source: str):
+    """SOURCE is a formula, a ``def`` block, or ``path.py:function`` (the file is parsed, not run)."""
+    match = FILE_SOURCE.match(source.strip())
+    if match and os.path.exists(match["path"]):
+        return parse_file_function(match["path"], match["name"])
+    return parse(source)
+
+
+def parse_point(text: str | None, params: list[str]) -> dict[str, float]:
+    """``x=-2,y=5`` -> {"x": -2.0, "y": 5.0}; numbers only, read with float(), never evaluated."""
+    point: dict[str, float] = {}
+    if not text:
+        return point
+    for item in text.split(","):
+        if "=" not in item:
+            raise SymdiffError(f"--at expects name=value pairs separated by commas, got {item!r}")
+        name, value = (part.strip() for part in item.split("=", 1))
+        if name not in params:
+            raise SymdiffError(f"--at names {name!r}, which is not an input "
+                               f"(inputs: {', '.join(params)})")
+        try:
+            point[name] = float(value)
+        except ValueError:
+            raise SymdiffError(f"--at: {value!r} is not a number (for {name})") from None
+    return point
+
+
+def format_number(value: Any) -> str:
+    """Integers print as integers; other values with 8 decimals (or 8 significant digits)."""
+    array = np.asarray(value, dtype=float)
+    if array.shape:
+        return np.array2string(array, precision=8, separator=", ")
+    v = float(array)
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    if 1e-3 <= abs(v) < 1e6:
+        return f"{v:.8f}"
+    return f"{v:.8g}"
+
+
+# ------------------------------------------------------------------------ commands
+def cmd_grad(args) -> int:
+    program = load_program(args.source)
+    wrt = _wrt(args.wrt)
+    compiled = Compiled(program, wrt)
+    name = program.name
+    if compiled.generic is not None:
+        forms = gradients(program, wrt)
+        for symbol, expr in forms.intermediates:
+            print(f"{symbol} = {expr}")
+        print(f"{name} = {forms.value}")
+        for var, expr in forms.items():
+            print(f"d{name}/d{var} = {expr}")
+    else:
+        print(compiled.source if args.at is None else "")
+    if args.at is not None:
+        point = parse_point(args.at, program.params)
+        missing = [p for p in program.params if p not in point]
+        if missing:
+            raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
+        value, grads = compiled(**point)
+        print()
+        print("at " + ", ".join(f"{k} = {format_number(v)}" for k, v in point.items()) + ":")
+        print(f"{name} = {format_number(value)}")
+        for var, g in grads.items():
+            print(f"d{name}/d{var} = {format_number(g)}")
+    return 0
+
+
+def cmd_compile(args) -> int:
+    program = load_program(args.source)
+    compiled = Compiled(program, _wrt(args.wrt))
+    text = compiled.source
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_check(args) -> int:
+    program = load_program(args.source)
+    compiled = Compiled(program, _wrt(args.wrt))
+    point = parse_point(args.at, program.params)
+    rng = np.random.default_rng(args.seed)
+    for p in program.params:
+        point.setdefault(p, float(rng.uniform(0.5, 2.0) * rng.choice([-1, 1])))
+    result = check_gradients(compiled, point)
+    print("at " + ", ".join(f"{k} = {format_number(v)}" for k, v in point.items()) + ":")
+    for name, err in result.errors.items():
+        print(f"  d/d{name}: symdiff {format_number(result.analytic[name])}, "
+              f"finite differences {format_number(result.numeric[name])}, "
+              f"relative error {err:.2e}")
+    ok = result.max_error <= args.tol
+    print(f"largest relative error {result.max_error:.2e} "
+          f"({'ok' if ok else 'FAILED'}: tolerance {args.tol:g})")
+    return 0 if ok else 1
+
+
+def _wrt(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [w.strip() for w in text.split(",") if w.strip()]
+
+
+# ------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symdiff", description="Symbolic differentiation compiler: formulas and NumPy "
+        "functions in, plain NumPy gradient code out.")
+    parser.add_argument("--version", action="version", version=f"symdiff {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str, func) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("source", help="a formula such as '(x+y)*z', a 'def' block, or "
+                       "path.py:function")
+        p.add_argument("--wrt", help="comma-separated inputs to differentiate (default: all)")
+        p.set_defaults(func=func)
+        return p
+
+    grad = command("grad", "print the value and gradients in closed form", cmd_grad)
+    grad.add_argument("--at", help="evaluate at a point, e.g. x=-2,y=5,z=-4")
+    comp = command("compile", "write the generated NumPy module", cmd_compile)
+    comp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    check = command("check", "compare gradients with central finite differences", cmd_check)
+    check.add_argument("--at", help="the point (default: random)")
+    check.add_argument("--tol", type=float, default=1e-5, help="relative tolerance (1e-5)")
+    check.add_argument("--seed", type=int, default=0, help="random seed for the point")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SymdiffError as exc:
+        print(f"symdiff: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print("symdiff: error: the program is nested too deeply", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
