@@ -41,7 +41,11 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
     ``seeds`` are the upstream gradients of the outputs (default: the constant 1, which makes the
     result the gradient of the sum of all outputs' elements).
     """
-    seeds = [graph.const(1.0)] * len(outputs) if seeds is None else seeds
+    if seeds is None:
+        # One output: the seed 1 stands for ones of the output's shape (sum_like below knows it).
+        # Several: each output's seed must carry its own shape.
+        seeds = [graph.const(1.0)] if len(outputs) == 1 else \
+            [graph.apply("ones_like", o) for o in outputs]
     result = Backward(seeds)
     wrt_nodes = [graph.inputs[name] for name in wrt]
     on_path = graph.ancestors(outputs) & graph.descendants(wrt_nodes)
@@ -77,7 +81,7 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
             # gradient): writing into one gradient must not change anything else.
             upstream = graph.apply("copy", upstream, attrs=(name,))
         handed_out.add(upstream)
-        result.grads[name] = fit_input(graph, upstream, node_id)
+        result.grads[name] = fit_input(graph, upstream, node_id, outputs[0])
     return result
 
 
@@ -143,11 +147,11 @@ def fit(graph: Graph, contribution: int, shape) -> int:
     return contribution
 
 
-def fit_input(graph: Graph, gradient: int, input_id: int) -> int:
+def fit_input(graph: Graph, gradient: int, input_id: int, output: int) -> int:
     """The final gradient of an input, with exactly the input's shape."""
     shape = graph.shape(input_id)
     if shape is None:
-        return graph.apply("sum_like", gradient, input_id)
+        return graph.apply("sum_like", gradient, input_id, output)
     if graph.shape(gradient) != shape:
         return graph.apply("expand", gradient, attrs=(shape,))
     return gradient

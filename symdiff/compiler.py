@@ -316,3 +316,16 @@ def _tidy(expr):
     if sympy.count_ops(expr) > 60:
         return expr
     return min((expr, sympy.factor_terms(expr)), key=sympy.count_ops)
+
+
+def compile_graph(graph: Graph, wrt: list[str] | None = None, name: str = "f"):
+    """Generate and load code for a graph built by hand; returns ``(function, source)``.
+
+    Used by tests that build graphs through the op table directly, and by higher-order drivers.
+    """
+    params = list(graph.inputs)
+    program = Program("<graph>", "graph", name, params, None, set(params))
+    wrt = params if wrt is None else wrt
+    backward = differentiate(graph, graph.outputs, wrt)
+    source, _ = generate(program, graph, backward, wrt, False)
+    return load_module(source, name)[name], source

@@ -10,13 +10,17 @@ import math
 import numpy as np
 
 
-def _sum_to(g, shape):
-    """Sum a broadcast gradient back to its input's shape (or spread a smaller one over it)."""
-    if np.shape(g) == shape:
+def _sum_to(g, shape, out_shape=()):
+    """Sum a gradient back to its input's shape.
+
+    ``g`` stands for an array of the output's shape (``out_shape``) broadcast with the input's;
+    the axes the input was broadcast along are summed away.
+    """
+    full = np.broadcast_shapes(np.shape(g), shape, out_shape)
+    if full == shape and np.shape(g) == shape:
         return g
     if not shape:
-        return float(np.sum(g))
-    full = np.broadcast_shapes(np.shape(g), shape)
+        return float(np.sum(np.broadcast_to(g, full)))
     lead = len(full) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and full[lead + i] != 1)

@@ -200,10 +200,15 @@ register(Op("where", 3, "np.where({0}, {1}, {2})", np.where,
 
 
 # In the shape-generic mode an input's gradient is summed back to the input's shape at run time.
-register(Op("sum_like", 2, "_sum_to({0}, np.shape({1}))", lambda g, x: _sum_to(g, np.shape(x)),
-            lambda g, x: g, math="{0}", kind="structural", helpers=("_sum_to",),
-            symbol="sum_to", shape_fn=lambda graph, args, attrs: graph.shape(args[1]),
-            numeric=lambda node, args: _sum_to(args[0], np.shape(args[1]))))
+register(Op("sum_like", 3, "_sum_to({0}, np.shape({1}), np.shape({2}))",
+            lambda g, x, out: _sum_to(g, np.shape(x), np.shape(out)), lambda g, x, out: g,
+            math="{0}", kind="structural", helpers=("_sum_to",), symbol="sum_to",
+            shape_fn=lambda graph, args, attrs: graph.shape(args[1]),
+            numeric=lambda node, args: _sum_to(args[0], np.shape(args[1]), np.shape(args[2]))))
+# The upstream gradient of an output when there are several: ones of that output's shape.
+register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, lambda a: 1, math="1.0",
+            kind="structural", symbol="ones", shape_fn=lambda graph, args, attrs: graph.shape(args[0]),
+            numeric=lambda node, args: np.ones_like(args[0])))
 
 # Names the frontend accepts in calls, mapped to op names (after stripping np./numpy./math.).
 FUNCTIONS = {
