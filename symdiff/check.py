@@ -53,11 +53,16 @@ def _weighted_sum(out: Any, dout: Any) -> float:
 
 
 def relative_error(a: Any, b: Any) -> float:
-    """max |a - b| / max(|a|, |b|, 1e-8), elementwise, so tiny gradients are compared absolutely."""
+    """The largest elementwise ``|a - b| / max(|a|, |b|, floor)``.
+
+    The floor is 1e-3 of the array's largest magnitude (and at least 1e-8): an element far smaller
+    than the rest is compared absolutely, since finite differences cannot resolve it relatively.
+    """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.size == 0:
         return 0.0
-    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-8)
+    floor = max(1e-8, 1e-3 * float(max(np.max(np.abs(a)), np.max(np.abs(b)))))
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
     return float(np.max(np.abs(a - b) / scale))
 
 

@@ -22,6 +22,7 @@ from .helpers import HELPERS
 from .ops import OPS, PREC_ATOM, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
+INLINE_STRUCTURAL = frozenset({"transpose", "reshape"})  # cheap views read well inline: h.T @ d
 
 CONVENTIONS = (
     "max/min send the whole gradient to the argument that won, to the first one on a tie, so\n"
@@ -118,7 +119,8 @@ class FunctionWriter:
         if node.op in ("input", "const"):
             return False
         return (n in self.spec.outputs or n in self.graph.names or self.uses[n] > 1
-                or depth > MAX_INLINE_DEPTH or OPS[node.op].kind == "structural")
+                or depth > MAX_INLINE_DEPTH
+                or OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL)
 
     def _name_for(self, n: int, adjoint_of: dict[int, int]) -> str:
         graph, spec = self.graph, self.spec
@@ -156,10 +158,12 @@ class FunctionWriter:
     def _render(self, n: int) -> tuple[str, int]:
         node = self.graph[n]
         spec = OPS[node.op]
+        self.helpers.update(spec.math_helpers if self.mode == "math" else spec.helpers)
+        if spec.statement is not None:
+            return "", PREC_ATOM  # printed as whole statements by body()
         fmt = spec.math if self.mode == "math" else spec.numpy
         if fmt is None:
             raise NotImplementedError(f"{node.op} has no {self.mode} spelling")
-        self.helpers.update(spec.math_helpers if self.mode == "math" else spec.helpers)
         if spec.printer is not None and self.mode == "numpy":
             return spec.printer(self, node)
         args = [self.expr(a, spec.arg_prec[i]) for i, a in enumerate(node.args)]
@@ -201,12 +205,18 @@ class FunctionWriter:
                 name = self.namer.fresh("d" + grad_owner[n])
             else:
                 name = self._name_for(n, adjoint_of)
-            lines.append(f"{name} = {self.text[n][0]}")
+            statement = OPS[node.op].statement
+            if statement is not None:
+                lines.extend(statement(self, node, name))
+            else:
+                lines.append(f"{name} = {self.text[n][0]}")
             self.names[n] = name
             depth[n] = 0
         return lines + self._gradient_lines(backward_started)
 
     def _describe(self, n: int) -> str:
+        if self.graph[n].op == "input":
+            return f"{self.graph[n].attrs[0]}: it is used more than once, so its gradients add up"
         if n in self.names:
             return f"{self.names[n]} = {self.text[n][0]}"
         return self.expr(n)

@@ -52,7 +52,8 @@ class Compiled:
     def __init__(self, program: Program, wrt: list[str] | None = None):
         self.program = program
         self.params = list(program.params)
-        self.wrt = _check_wrt(wrt, self.params)
+        self.index_params = set(program.index_params)
+        self.wrt = _check_wrt(wrt, [p for p in self.params if p not in self.index_params])
         self._cache: dict[tuple, Specialization] = {}
         self._last: Specialization | None = None
         self.generic = self._specialize(None, seeded=False)
@@ -106,7 +107,8 @@ class Compiled:
                 return spec.scalar_function(*[float(a) for a in args])
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # a domain error in math: NumPy gives the IEEE answer (inf/nan) instead
-        arrays = [_coerce(a, p) for a, p in zip(args, self.params)]
+        arrays = [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
+                  for a, p in zip(args, self.params)]
         spec = self.specialization(arrays, dout)
         call_args = arrays + ([dout] if dout is not None and not isinstance(dout, tuple)
                               else list(dout or ()))
@@ -235,6 +237,14 @@ def _coerce(value: Any, name: str) -> Any:
     if array.dtype.kind in "iub":
         return array.astype(np.float64)
     raise InputError(f"input {name!r} has dtype {array.dtype}; expected real numbers")
+
+
+def _coerce_index(value: Any, name: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "iu":
+        raise InputError(f"input {name!r} is used as an index, so it must hold integers "
+                         f"(got dtype {array.dtype})")
+    return array
 
 
 def _signature(value: Any) -> tuple:

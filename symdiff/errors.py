@@ -41,6 +41,10 @@ class ShapeError(SourceError):
     """Operand shapes do not fit the operation (the message names both shapes)."""
 
 
+class GraphShapeError(ShapeError):
+    """Shapes that do not fit, found while building a node; the frontend adds the location."""
+
+
 class InputError(SymdiffError):
     """The arguments passed to a compiled function (or to ``wrt``) do not fit the program."""
 

@@ -75,7 +75,16 @@ class Program:
     identifiers: set[str]
     constants: dict[str, float] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
-    line_offset: int = 0
+
+    @property
+    def index_params(self) -> list[str]:
+        """Parameters used directly as an index (``y`` in ``s[np.arange(N), y]``): kept integer."""
+        used = set()
+        for node in ast.walk(self.tree) if self.tree is not None else ():
+            if isinstance(node, ast.Subscript):
+                items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                used |= {i.id for i in items if isinstance(i, ast.Name)}
+        return [p for p in self.params if p in used]
 
     def error(self, message: str, node: ast.AST | None, cls=ParseError) -> SourceError:
         if node is None or not hasattr(node, "lineno"):
@@ -213,7 +222,7 @@ def _check_node(node: ast.AST, source: str) -> None:
         if node.attr.startswith("_"):
             raise _located(source, node, f"attribute '{node.attr}' is not allowed")
     elif isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or node.value is None:
+        if node.value is None or node.value is Ellipsis or isinstance(node.value, bytes):
             raise _located(source, node, f"constant {node.value!r} is not allowed")
         if isinstance(node.value, int) and abs(node.value) > MAX_INT:
             raise _located(source, node, "integer literal is too large")

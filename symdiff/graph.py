@@ -14,13 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+from .errors import GraphShapeError
 from .ops import OPS, evaluate_constant, is_elementwise
 
 Shape = tuple[int, ...] | None
-
-
-class GraphShapeError(Exception):
-    """Raised while building a node whose operand shapes do not fit; the frontend adds the location."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +114,7 @@ class Graph:
     def apply(self, op: str, *args: int, attrs: tuple = ()) -> int:
         """Build ``op(*args)``, folding constants and identities, and hash-cons it."""
         spec = OPS[op]
-        if len(args) != spec.arity:
+        if spec.arity >= 0 and len(args) != spec.arity:
             raise TypeError(f"{op} takes {spec.arity} arguments, got {len(args)}")
         if is_elementwise(op):
             shape = broadcast_shapes([self.shape(a) for a in args])
@@ -147,6 +144,8 @@ class Graph:
             return None
         a, b = args
         if op == "add":
+            if a == b:
+                return self.apply("mul", self.const(2.0), a)
             if self.is_const(b, 0.0):
                 return keep(a)
             if self.is_const(a, 0.0):

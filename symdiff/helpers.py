@@ -45,4 +45,28 @@ def _sign(x):
     return float((x > 0.0) - (x < 0.0))
 
 
-HELPERS = {f.__name__: f for f in (_sum_to, _sigmoid, _softplus, _sign)}
+def _max_mask(x, axis, lowest=False):
+    """1.0 at the first position of the maximum (minimum) over ``axis``, 0.0 elsewhere.
+
+    ``axis`` is a tuple of axes. The first index wins ties, as ``argmax`` does, so the max gate
+    routes the whole gradient to one element.
+    """
+    x = np.asarray(x)
+    kept = [a for a in range(x.ndim) if a not in axis]
+    moved = np.transpose(x, kept + list(axis))
+    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    winner = np.argmin(flat, axis=-1) if lowest else np.argmax(flat, axis=-1)
+    mask = np.zeros(flat.shape)
+    np.put_along_axis(mask, np.expand_dims(winner, -1), 1.0, axis=-1)
+    return np.transpose(mask.reshape(moved.shape), np.argsort(kept + list(axis)))
+
+
+def _logsumexp(x, axis, keepdims):
+    """log(sum(exp(x))) over ``axis`` without overflow: the maximum is taken out first."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+HELPERS = {f.__name__: f for f in (_sum_to, _sigmoid, _softplus, _sign, _max_mask, _logsumexp)}

@@ -89,6 +89,8 @@ class Op:
     # upstream, arg values, output value) for structural ops.
     numeric: Callable | None = field(default=None, compare=False)
     numeric_vjp: Callable | None = field(default=None, compare=False)
+    # An op printed as several statements (a scatter: zeros, then add.at) gives them here.
+    statement: Callable | None = field(default=None, compare=False)
 
     def infer_shape(self, graph, args, attrs):
         return self.shape_fn(graph, args, attrs)
@@ -231,3 +233,6 @@ def evaluate_constant(op_name: str, values: list[float]) -> float | None:
         result = OPS[op_name].impl(*[np.float64(v) for v in values])
     result = float(result)
     return result if math.isfinite(result) else None
+
+
+from . import tensor_ops  # noqa: E402,F401  -- registers the structural ops into OPS

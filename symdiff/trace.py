@@ -14,9 +14,9 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .errors import ParseError, ShapeError
+from .errors import GraphShapeError, ParseError, ShapeError
 from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, Program
-from .graph import Graph, GraphShapeError, Shape
+from .graph import Graph, Shape
 from .ops import FUNCTIONS, OPS
 
 MAX_GRAPH_NODES = 2_000_000
@@ -157,7 +157,7 @@ class Tracer:
         if isinstance(target, ast.Name):
             if target.id == "_":
                 return
-            if target.id in MODULES or target.id in CALLS_BARE:
+            if target.id in MODULES or f"builtin.{target.id}" in CALLS:
                 raise self.program.error(f"cannot assign to '{target.id}': it names a function "
                                          "or module", target)
             self.env[target.id] = value
@@ -260,7 +260,7 @@ class Tracer:
 
     def _combine(self, node: ast.AST, values: list) -> Any:
         if isinstance(node, ast.Constant):
-            if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            if isinstance(node.value, (int, float)):  # bools are static flags (keepdims=True)
                 return node.value
             raise self.program.error(f"constant {node.value!r} is not a number", node)
         if isinstance(node, ast.Name):
@@ -363,8 +363,8 @@ class Tracer:
 
     def attribute(self, node: ast.Attribute, value: Any) -> Any:
         if isinstance(value, Module):
-            if node.attr in MODULE_CONSTANTS:
-                return MODULE_CONSTANTS[node.attr]
+            if node.attr in MODULE_VALUES:
+                return MODULE_VALUES[node.attr]
             raise self.program.error(f"'{self.what(node)}' is not supported here", node)
         handler = ATTRIBUTES.get(node.attr)
         if handler is None or not isinstance(value, Var):
@@ -412,6 +412,8 @@ class Tracer:
 
     def apply(self, op: str, args: list, node: ast.AST, attrs: tuple = ()) -> Var:
         ids = [self.as_node(a, node) for a in args]
+        if OPS[op].kind == "structural" and any(self.graph.shape(i) is None for i in ids):
+            raise NeedsShapes()
         try:
             return Var(self.graph.apply(op, *ids, attrs=attrs))
         except GraphShapeError as exc:
@@ -432,7 +434,7 @@ class Tracer:
 
 
 ATTRIBUTES: dict[str, Callable[[Tracer, ast.Attribute, Var], Any]] = {}
-CALLS_BARE = {name.split(".", 1)[1] for name in CALLS if name.startswith("builtin.")}
+MODULE_VALUES: dict[str, Any] = dict(MODULE_CONSTANTS)
 
 
 def _is_number(value: Any) -> bool:
@@ -466,3 +468,6 @@ def trace(program: Program, shapes: dict[str, Shape] | None = None,
           kinds: dict[str, str] | None = None) -> Graph:
     """Build the graph of ``program`` (shape-generic when ``shapes`` is None)."""
     return Tracer(program, shapes, kinds).run()
+
+
+from . import numpy_api  # noqa: E402,F401  -- registers the NumPy API handlers

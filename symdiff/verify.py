@@ -10,6 +10,8 @@ arithmetic.
 from __future__ import annotations
 
 import ast
+import inspect
+from functools import lru_cache
 
 from .errors import SymdiffError
 from .helpers import HELPERS
@@ -26,15 +28,14 @@ NUMPY_FUNCTIONS = frozenset({
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
                             "fabs", "inf", "pi", "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
-                      "type", "int", "None", "True", "False", "dict", "zip", "enumerate"})
+                      "type", "int", "None", "True", "False", "dict", "zip"})
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
                      "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item"})
 ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arguments, ast.arg,
            ast.Assign, ast.AugAssign, ast.Return, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp,
            ast.Compare, ast.IfExp, ast.Call, ast.Attribute, ast.Dict, ast.Tuple, ast.keyword,
            ast.Subscript, ast.Slice, ast.If, ast.With, ast.withitem, ast.Load, ast.Store,
-           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop,
-           ast.GeneratorExp, ast.comprehension)  # the last two only in the _sum_to helper
+           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop)
 
 
 class GeneratedCodeError(SymdiffError):
@@ -44,7 +45,7 @@ class GeneratedCodeError(SymdiffError):
 def verify_module(source: str) -> ast.Module:
     """Parse ``source`` and check it against the codegen allow-list; return the tree."""
     tree = ast.parse(source)
-    for node in _walk(tree):
+    for node in _walk(tree, source):
         if not isinstance(node, ALLOWED):
             _fail(node, f"{type(node).__name__} is not something codegen emits")
         if isinstance(node, ast.Import):
@@ -56,9 +57,8 @@ def verify_module(source: str) -> ast.Module:
             if node.id.startswith("__"):
                 _fail(node, f"name {node.id!r}")
         elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, (int, float, str)) or isinstance(node.value, bool):
-                if node.value is not None:
-                    _fail(node, f"constant {node.value!r}")
+            if not isinstance(node.value, (int, float, str)) and node.value is not None:
+                _fail(node, f"constant {node.value!r}")
         elif isinstance(node, ast.Call):
             _check_call(node)
         elif isinstance(node, ast.FunctionDef) and node.decorator_list:
@@ -66,18 +66,31 @@ def verify_module(source: str) -> ast.Module:
     return tree
 
 
-def _walk(tree: ast.AST):
-    """Every node of the tree (a leaner ast.walk: generated modules can be large)."""
+def _walk(tree: ast.AST, source: str):
+    """Every node of the tree but the helpers' bodies (a leaner ast.walk: modules can be large).
+
+    A helper (a top-level function named as one in :mod:`symdiff.helpers`) is accepted only if its
+    text is exactly that helper's source; its body is then not walked.
+    """
     stack = [tree]
     while stack:
         node = stack.pop()
         yield node
+        if isinstance(node, ast.FunctionDef) and node.name in HELPERS:
+            if ast.get_source_segment(source, node) != _helper_source(node.name):
+                _fail(node, f"helper {node.name} differs from symdiff's own")
+            continue
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, ast.AST):
                 stack.append(value)
             elif isinstance(value, list):
                 stack.extend(v for v in value if isinstance(v, ast.AST))
+
+
+@lru_cache(maxsize=None)
+def _helper_source(name: str) -> str:
+    return inspect.getsource(HELPERS[name]).rstrip()
 
 
 def _check_attribute(node: ast.Attribute) -> None:

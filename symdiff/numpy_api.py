@@ -1,0 +1,250 @@
+"""The NumPy functions, methods and attributes a traced program may use, beyond elementwise math.
+
+Each handler receives the tracer, the call's syntax node, the evaluated positional arguments and the
+keyword arguments, and builds graph nodes (or returns static values such as shapes). Shapes are
+concrete here: a handler that needs them calls ``t.shape_of``, which makes a shape-generic trace
+start over with the real input shapes.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from .trace import ATTRIBUTES, MODULE_VALUES, Tracer, Var, _is_number, call
+
+
+@dataclass(frozen=True)
+class Arange:
+    """``np.arange(n)``: usable as an index (``s[np.arange(N), y]``)."""
+
+    n: int
+
+
+NEWAXIS = ("newaxis",)
+
+
+def _args(t: Tracer, node: ast.Call, args: list, kwargs: dict, names: list[str],
+          defaults: dict) -> list:
+    """Match positional and keyword arguments against ``names``; unknown keywords are errors."""
+    if len(args) > len(names):
+        raise t.program.error(f"{t.what(node.func)}() takes at most {len(names)} arguments", node)
+    bound = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names or key in bound:
+            raise t.program.error(f"{t.what(node.func)}() got an unexpected keyword '{key}'", node)
+        bound[key] = value
+    missing = [n for n in names if n not in bound and n not in defaults]
+    if missing:
+        raise t.program.error(f"{t.what(node.func)}() is missing '{missing[0]}'", node)
+    return [bound.get(n, defaults.get(n)) for n in names]
+
+
+def _axes(t: Tracer, node, axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    if not all(isinstance(a, int) for a in items):
+        raise t.program.error("axis must be an integer constant or a tuple of them", node)
+    out = []
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise t.program.error(f"axis {a} is out of range for an array of {ndim} dimensions",
+                                  node, cls=_shape_error())
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise t.program.error("repeated axis", node)
+    return tuple(sorted(out))
+
+
+def _shape_error():
+    from .errors import ShapeError
+    return ShapeError
+
+
+# ------------------------------------------------------------------------ products
+@call("numpy.matmul", "numpy.dot")
+def _matmul(t: Tracer, node, args, kwargs):
+    a, b = _args(t, node, args, kwargs, ["a", "b"], {})
+    if _is_number(a) or _is_number(b) or not t.shape_of(a, node) or not t.shape_of(b, node):
+        return t.apply("mul", [a, b], node)   # np.dot with a scalar is a product
+    return t.apply("matmul", [a, b], node)
+
+
+@call("method.dot")
+def _method_dot(t: Tracer, node, args, kwargs):
+    return _matmul(t, node, args, kwargs)
+
+
+@call("numpy.outer")
+def _outer(t: Tracer, node, args, kwargs):
+    a, b = _args(t, node, args, kwargs, ["a", "b"], {})
+    return t.apply("outer", [a, b], node)
+
+
+# ------------------------------------------------------------------------ shapes
+def _transpose_axes(t, node, x, axes):
+    ndim = len(t.shape_of(x, node))
+    if axes is None:
+        axes = tuple(reversed(range(ndim)))
+    if not isinstance(axes, tuple) or sorted(a % ndim for a in axes) != list(range(ndim)):
+        raise t.program.error(f"transpose axes {axes} are not a permutation of {ndim} axes", node)
+    return tuple(a % ndim for a in axes)
+
+
+@call("numpy.transpose", "method.transpose")
+def _transpose(t: Tracer, node, args, kwargs):
+    x, axes = _args(t, node, args, kwargs, ["a", "axes"], {"axes": None})
+    if len(args) > 2:
+        axes = tuple(args[1:])
+    axes = _transpose_axes(t, node, x, axes)
+    if axes == tuple(range(len(axes))):
+        return x
+    return t.apply("transpose", [x], node, attrs=(axes,))
+
+
+def _attr_T(t: Tracer, node, x):
+    axes = _transpose_axes(t, node, x, None)
+    return x if len(axes) < 2 else t.apply("transpose", [x], node, attrs=(axes,))
+
+
+ATTRIBUTES["T"] = _attr_T
+ATTRIBUTES["shape"] = lambda t, node, x: t.shape_of(x, node)
+ATTRIBUTES["ndim"] = lambda t, node, x: len(t.shape_of(x, node))
+ATTRIBUTES["size"] = lambda t, node, x: _product(t.shape_of(x, node))
+
+
+def _product(shape) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+@call("builtin.len")
+def _len(t: Tracer, node, args, kwargs):
+    (x,) = _args(t, node, args, kwargs, ["obj"], {})
+    if isinstance(x, tuple):
+        return len(x)
+    shape = t.shape_of(x, node)
+    if not shape:
+        raise t.program.error("len() of a scalar", node)
+    return shape[0]
+
+
+@call("numpy.reshape", "method.reshape")
+def _reshape(t: Tracer, node, args, kwargs):
+    if not args:
+        raise t.program.error("reshape() needs an array", node)
+    x, rest = args[0], args[1:]
+    if "newshape" in kwargs or "shape" in kwargs:
+        rest = [kwargs.pop("newshape", None) or kwargs.pop("shape")]
+    if kwargs:
+        raise t.program.error("reshape() takes only the new shape", node)
+    target = rest[0] if len(rest) == 1 and isinstance(rest[0], tuple) else tuple(rest)
+    if len(rest) == 1 and isinstance(rest[0], int):
+        target = (rest[0],)
+    if not all(isinstance(n, int) for n in target):
+        raise t.program.error("reshape() sizes must be integer constants", node)
+    shape = t.shape_of(x, node)
+    if target.count(-1) > 1:
+        raise t.program.error("reshape() can infer only one size (-1)", node)
+    if -1 in target:
+        known = _product([n for n in target if n != -1])
+        if known == 0 or _product(shape) % known:
+            raise t.program.error(f"cannot reshape an array of shape {shape} into {target}", node,
+                                  cls=_shape_error())
+        target = tuple(_product(shape) // known if n == -1 else n for n in target)
+    if target == shape:
+        return x
+    return t.apply("reshape", [x], node, attrs=(target,))
+
+
+# ------------------------------------------------------------------------ reductions
+def _reduction(op: str, mean: bool = False):
+    def handler(t: Tracer, node, args, kwargs):
+        x, axis, keepdims = _args(t, node, args, kwargs, ["a", "axis", "keepdims"],
+                                  {"axis": None, "keepdims": False})
+        if not isinstance(keepdims, (bool, int)):
+            raise t.program.error("keepdims must be True or False", node)
+        if keepdims not in (0, 1):
+            raise t.program.error("keepdims must be True or False", node)
+        shape = t.shape_of(x, node)
+        axes = _axes(t, node, axis, len(shape))
+        if not axes:
+            return x
+        out = t.apply(op, [x], node, attrs=(axes, bool(keepdims)))
+        if mean:
+            count = _product([shape[a] for a in axes])
+            out = t.apply("div", [out, float(count)], node)
+        return out
+    return handler
+
+
+for _fn, _op, _mean in (("sum", "sum", False), ("mean", "sum", True), ("max", "max", False),
+                        ("amax", "max", False), ("min", "min", False), ("amin", "min", False)):
+    call(f"numpy.{_fn}", f"method.{_fn}")(_reduction(_op, _mean))
+call("builtin.logsumexp")(_reduction("logsumexp"))
+
+
+@call("builtin.softmax", "builtin.log_softmax")
+def _softmax(t: Tracer, node, args, kwargs):
+    x, axis = _args(t, node, args, kwargs, ["x", "axis"], {"axis": -1})
+    shape = t.shape_of(x, node)
+    axes = _axes(t, node, axis, len(shape))
+    lse = t.apply("logsumexp", [x], node, attrs=(axes, True))
+    shifted = t.apply("sub", [x, lse], node)
+    return shifted if node.func.id == "log_softmax" else t.apply("exp", [shifted], node)
+
+
+# ------------------------------------------------------------------------ elementwise extras
+@call("numpy.clip")
+def _clip(t: Tracer, node, args, kwargs):
+    x, lo, hi = _args(t, node, args, kwargs, ["a", "a_min", "a_max"], {})
+    out = x if lo is None else t.apply("maximum", [x, lo], node)
+    return out if hi is None else t.apply("minimum", [out, hi], node)
+
+
+@call("numpy.square")
+def _square(t: Tracer, node, args, kwargs):
+    (x,) = _args(t, node, args, kwargs, ["x"], {})
+    return t.apply("pow", [x, 2], node)
+
+
+# ------------------------------------------------------------------------ indexing
+@call("numpy.arange")
+def _arange(t: Tracer, node, args, kwargs):
+    (n,) = _args(t, node, args, kwargs, ["stop"], {})
+    if not isinstance(n, int) or n < 0:
+        raise t.program.error("np.arange() needs a non-negative integer constant", node)
+    return Arange(n)
+
+
+@call("index")
+def _index(t: Tracer, node, args, kwargs):
+    x, index = args
+    items = index if isinstance(index, tuple) and index is not NEWAXIS else (index,)
+    spec, arrays = [], []
+    for item in items:
+        if item is NEWAXIS:
+            spec.append(("newaxis",))
+        elif isinstance(item, bool) or not isinstance(item, (int, slice, Arange, Var)):
+            raise t.program.error("an index must be an integer constant, a constant slice, "
+                                  "np.arange(n) or an integer input array", node)
+        elif isinstance(item, int):
+            spec.append(("int", item))
+        elif isinstance(item, slice):
+            spec.append(("slice", item.start, item.stop, item.step))
+        elif isinstance(item, Arange):
+            spec.append(("arange", item.n))
+        else:
+            if t.graph[item.node].op != "input" or t.graph[item.node].attrs[1] != "index":
+                raise t.program.error("an index array must be an integer input of the function",
+                                      node)
+            spec.append(("array", len(arrays)))
+            arrays.append(item)
+    t.shape_of(x, node)
+    return t.apply("index", [x, *arrays], node, attrs=(tuple(spec),))
+
+
+MODULE_VALUES["newaxis"] = NEWAXIS
