@@ -68,20 +68,39 @@ def format_number(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------ commands
-def cmd_grad(args) -> int:
+def parse_shapes(text: str | None) -> dict[str, tuple[int, ...]] | None:
+    """``X=200x3072,b1=100,s=`` -> {"X": (200, 3072), "b1": (100,), "s": ()}."""
+    if not text:
+        return None
+    shapes = {}
+    for item in text.split(","):
+        name, _, dims = item.partition("=")
+        try:
+            shapes[name.strip()] = tuple(int(d) for d in dims.split("x") if d.strip())
+        except ValueError:
+            raise SymdiffError(f"--shapes: {item!r} is not NAME=SIZExSIZE...") from None
+    return shapes
+
+
+def _compile(args) -> Compiled:
     program = load_program(args.source)
-    wrt = _wrt(args.wrt)
-    compiled = Compiled(program, wrt)
+    return Compiled(program, _wrt(args.wrt), parse_shapes(getattr(args, "shapes", None)))
+
+
+def cmd_grad(args) -> int:
+    compiled = _compile(args)
+    program = compiled.program
+    wrt = compiled.wrt
     name = program.name
-    if compiled.generic is not None:
+    if compiled.generic is None:
+        print(_needs_shapes(compiled) or compiled.source)
+    else:
         forms = gradients(program, wrt)
         for symbol, expr in forms.intermediates:
             print(f"{symbol} = {expr}")
         print(f"{name} = {forms.value}")
         for var, expr in forms.items():
             print(f"d{name}/d{var} = {expr}")
-    else:
-        print(compiled.source if args.at is None else "")
     if args.at is not None:
         point = parse_point(args.at, program.params)
         missing = [p for p in program.params if p not in point]
@@ -96,9 +115,17 @@ def cmd_grad(args) -> int:
     return 0
 
 
+def _needs_shapes(compiled: Compiled) -> str | None:
+    if compiled._last is None:
+        raise SymdiffError(f"{compiled.program.name} works on arrays whose shapes it reads: give "
+                           "them with --shapes NAME=SIZExSIZE,... (or annotate the parameters, "
+                           "as in W1: \"3072,100\")")
+    return None
+
+
 def cmd_compile(args) -> int:
-    program = load_program(args.source)
-    compiled = Compiled(program, _wrt(args.wrt))
+    compiled = _compile(args)
+    _needs_shapes(compiled) if compiled.generic is None else None
     text = compiled.source
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
@@ -110,8 +137,11 @@ def cmd_compile(args) -> int:
 
 
 def cmd_check(args) -> int:
-    program = load_program(args.source)
-    compiled = Compiled(program, _wrt(args.wrt))
+    compiled = _compile(args)
+    program = compiled.program
+    if compiled.generic is None:
+        raise SymdiffError("symdiff check evaluates scalar programs; for array programs use "
+                           "symdiff.check.check_gradients from Python")
     point = parse_point(args.at, program.params)
     rng = np.random.default_rng(args.seed)
     for p in program.params:
@@ -147,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("source", help="a formula such as '(x+y)*z', a 'def' block, or "
                        "path.py:function")
         p.add_argument("--wrt", help="comma-separated inputs to differentiate (default: all)")
+        p.add_argument("--shapes", help="input shapes for array programs, e.g. "
+                       "X=200x3072,W1=3072x100,b1=100,y=200")
         p.set_defaults(func=func)
         return p
 

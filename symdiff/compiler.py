@@ -49,7 +49,8 @@ class Compiled:
     ``dout=`` (an array shaped like the output) for the vector-Jacobian product with ``dout``.
     """
 
-    def __init__(self, program: Program, wrt: list[str] | None = None):
+    def __init__(self, program: Program, wrt: list[str] | None = None,
+                 shapes: dict[str, tuple] | None = None):
         self.program = program
         self.params = list(program.params)
         self.index_params = set(program.index_params)
@@ -57,6 +58,18 @@ class Compiled:
         self._cache: dict[tuple, Specialization] = {}
         self._last: Specialization | None = None
         self.generic = self._specialize(None, seeded=False)
+        shapes = shapes or program.annotated_shapes()
+        if self.generic is None and shapes:
+            self._specialize_ahead(shapes)
+
+    def _specialize_ahead(self, shapes: dict[str, tuple]) -> None:
+        """Generate code for given shapes before any call (``shapes=`` or annotations)."""
+        missing = [p for p in self.params if p not in shapes]
+        if missing:
+            raise InputError(f"shapes= is missing {', '.join(missing)}")
+        examples = [np.zeros(shapes[p], dtype=np.intp if p in self.index_params else float)
+                    for p in self.params]
+        self.specialization(examples)
 
     # ---------------------------------------------------------------- building
     def _specialize(self, shapes: dict[str, Shape] | None, seeded: bool,
@@ -263,7 +276,8 @@ def _match_inputs(grads: dict, inputs: dict) -> dict:
     return grads
 
 
-def compile(fn_or_source, wrt=None, name: str | None = None) -> Compiled:  # noqa: A001
+def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
+            shapes: dict[str, tuple] | None = None) -> Compiled:
     """Compile a formula, a ``def`` block or a Python function into a value-and-gradient function.
 
     Parameters
@@ -274,13 +288,16 @@ def compile(fn_or_source, wrt=None, name: str | None = None) -> Compiled:  # noq
         The inputs to differentiate with respect to (default: every input).
     name : str, optional
         Name of the generated function (default: the function's name, or ``f``).
+    shapes : dict of str to tuple, optional
+        Input shapes to generate code for ahead of the first call (array programs only; shape
+        annotations such as ``W1: "100,3072"`` do the same).
 
     Returns
     -------
     Compiled
         ``value, grads = g(*args, **kwargs)``.
     """
-    return Compiled(parse(fn_or_source, name), wrt)
+    return Compiled(parse(fn_or_source, name), wrt, shapes)
 
 
 class Gradients(dict):

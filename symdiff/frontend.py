@@ -76,6 +76,19 @@ class Program:
     constants: dict[str, float] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
 
+    def annotated_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shapes from annotations like ``W1: "100,3072"`` (all parameters, or none)."""
+        if set(self.annotations) != set(self.params):
+            return {}
+        shapes = {}
+        for name, text in self.annotations.items():
+            parts = [p.strip() for p in text.split(",") if p.strip()]
+            if not all(p.isdigit() for p in parts):
+                raise ParseError(f"shape annotation of {name!r} must list integer sizes, "
+                                 f"got {text!r}")
+            shapes[name] = tuple(int(p) for p in parts)
+        return shapes
+
     @property
     def index_params(self) -> list[str]:
         """Parameters used directly as an index (``y`` in ``s[np.arange(N), y]``): kept integer."""

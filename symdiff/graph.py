@@ -167,6 +167,16 @@ class Graph:
                     return keep(x)
                 if self.is_const(y, -1.0) and keep(x) is not None:
                     return self.apply("neg", x)
+            for x, y in ((a, b), (b, a)):
+                inner = self.nodes[y]
+                if self.is_const(x) and inner.op == "mul" and keep_shape(self, y, b if y == b
+                                                                         else a):
+                    # c1 * (u * c2) -> (c1 * c2) * u: constants meet and fold.
+                    u, v = inner.args
+                    if self.is_const(v):
+                        return self.apply("mul", self.apply("mul", x, v), u)
+                    if self.is_const(u):
+                        return self.apply("mul", self.apply("mul", x, u), v)
             # Pull negations out of products so that they meet and cancel: -(a * -b) is a * b.
             if nodes[0].op == "neg" and nodes[1].op == "neg":
                 return self.apply("mul", nodes[0].args[0], nodes[1].args[0])

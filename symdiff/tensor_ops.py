@@ -338,7 +338,8 @@ def _index_vjp(graph, n, pos, g):
     if pos != 0:
         return None
     node = graph[n]
-    g = expand(graph, g, node.shape)
+    if graph.shape(g) != ():
+        g = expand(graph, g, node.shape)
     return graph.apply("scatter", g, *node.args[1:],
                        attrs=(node.attrs[0], graph.shape(node.args[0])))
 
