@@ -125,15 +125,43 @@ def _needs_shapes(compiled: Compiled) -> str | None:
 
 def cmd_compile(args) -> int:
     compiled = _compile(args)
-    _needs_shapes(compiled) if compiled.generic is None else None
-    text = compiled.source
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
+    if compiled.generic is None:
+        _needs_shapes(compiled)
+    text = compiled.module_source(check=args.check or args.tests)
+    if not args.output:
+        if args.tests:
+            raise SymdiffError("--tests needs -o FILE.py (the test file is written beside it)")
         sys.stdout.write(text)
+        return 0
+    with open(args.output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print(f"wrote {args.output}", file=sys.stderr)
+    if args.tests:
+        folder, filename = os.path.split(os.path.abspath(args.output))
+        test_path = os.path.join(folder, "test_" + filename)
+        with open(test_path, "w", encoding="utf-8") as handle:
+            handle.write(TEST_TEMPLATE.format(module=filename[:-3] if filename.endswith(".py")
+                                              else filename, filename=filename))
+        print(f"wrote {test_path}", file=sys.stderr)
     return 0
+
+
+TEST_TEMPLATE = '''"""Tests of the generated module {filename} (written by symdiff compile --tests)."""
+
+import importlib.util
+import pathlib
+
+_PATH = pathlib.Path(__file__).with_name("{filename}")
+_SPEC = importlib.util.spec_from_file_location("{module}", _PATH)
+module = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(module)
+
+
+def test_backward_matches_finite_differences():
+    for seed in range(3):
+        assert module.check_gradients(seed=seed) <= 1e-5
+'''
+
 
 
 def cmd_check(args) -> int:
@@ -186,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--at", help="evaluate at a point, e.g. x=-2,y=5,z=-4")
     comp = command("compile", "write the generated NumPy module", cmd_compile)
     comp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    comp.add_argument("--check", action="store_true", help="add check_gradients(seed=0) to "
+                      "the module: it tests its own backward against finite differences")
+    comp.add_argument("--tests", action="store_true", help="also write test_FILE.py, a pytest "
+                      "file for the module (implies --check)")
     check = command("check", "compare gradients with central finite differences", cmd_check)
     check.add_argument("--at", help="the point (default: random)")
     check.add_argument("--tol", type=float, default=1e-5, help="relative tolerance (1e-5)")

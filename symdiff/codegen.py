@@ -172,16 +172,16 @@ class FunctionWriter:
             prec = 1
         return fmt.format(*args), prec
 
-    def body(self) -> list[str]:
-        """Plan names and print the statements of the function body."""
+    def body(self) -> tuple[list[str], list[str]]:
+        """Plan names and print the statements: (forward lines, backward lines)."""
         graph, spec = self.graph, self.spec
         adjoint_of: dict[int, int] = {}
         for fwd in sorted(spec.adjoints, reverse=True):
             adjoint_of.setdefault(spec.adjoints[fwd], fwd)
         grad_owner = {g: name for name, g in spec.grads.items() if g is not None}
         depth: dict[int, int] = {}
-        lines: list[str] = ["# forward"]
-        backward_started = False
+        forward: list[str] = []
+        backward: list[str] = []
         last_origin = None
         for n in self.nodes:
             node = graph[n]
@@ -192,14 +192,11 @@ class FunctionWriter:
             self.text[n] = self._render(n)
             if not self._needs_line(n, depth[n]) and n not in grad_owner:
                 continue
-            if n not in self.forward:
-                if not backward_started:
-                    lines += ["", "# backward"]
-                    backward_started = True
-                origin = spec.origin.get(n)
-                if origin is not None and origin != last_origin:
-                    lines.append(f"# backprop {self._describe(origin)}")
-                    last_origin = origin
+            lines = forward if n in self.forward else backward
+            origin = spec.origin.get(n)
+            if n not in self.forward and origin is not None and origin != last_origin:
+                backward.append(f"# backprop {self._describe(origin)}")
+                last_origin = origin
             if n in grad_owner and n not in self.names and self.uses[n] == 1 \
                     and n not in adjoint_of:
                 name = self.namer.fresh("d" + grad_owner[n])
@@ -212,7 +209,7 @@ class FunctionWriter:
                 lines.append(f"{name} = {self.text[n][0]}")
             self.names[n] = name
             depth[n] = 0
-        return lines + self._gradient_lines(backward_started)
+        return forward, backward + self._gradient_lines()
 
     def _describe(self, n: int) -> str:
         if self.graph[n].op == "input":
@@ -221,8 +218,8 @@ class FunctionWriter:
             return f"{self.names[n]} = {self.text[n][0]}"
         return self.expr(n)
 
-    def _gradient_lines(self, backward_started: bool) -> list[str]:
-        lines = [] if backward_started else ["", "# backward"]
+    def _gradient_lines(self) -> list[str]:
+        lines = []
         self.grad_names: dict[str, str] = {}
         for name, g in self.spec.grads.items():
             if g is None:
@@ -237,24 +234,64 @@ class FunctionWriter:
                 target = self.namer.fresh("d" + name)
                 lines.append(f"{target} = {self.expr(g)}")
             self.grad_names[name] = target
-        if len(lines) == 2 and not self.spec.grads:
-            lines = []
         return lines
 
-    def function(self) -> str:
-        body = self.body()
+    def _signature(self, name: str, params: list[str], keyword: list[str] = ()) -> list[str]:
+        text = ", ".join(params)
+        if keyword:
+            text += ", *, " + ", ".join(f"{p}=None" for p in keyword)
+        doc = [f'    """{self.spec.docstring}"""'] if self.spec.docstring else []
+        return [f"def {name}({text}):"] + doc
+
+    def _value_text(self) -> str:
         values = [self.expr(o) for o in self.spec.outputs]
-        value = values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
-        grads = ", ".join(f'"{k}": {v}' for k, v in self.grad_names.items())
-        params = ", ".join(self.spec.params)
-        if self.spec.keyword_params:
-            params += ", *, " + ", ".join(f"{p}=None" for p in self.spec.keyword_params)
-        header = f"def {self.spec.name}({params}):"
-        doc = f'    """{self.spec.docstring}"""' if self.spec.docstring else None
-        out = [header] + ([doc] if doc else [])
-        out += ["    " + line if line else "" for line in body]
-        out.append(f"    return {value}, {{{grads}}}")
+        return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+
+    def _grads_text(self) -> str:
+        return "{" + ", ".join(f'"{k}": {v}' for k, v in self.grad_names.items()) + "}"
+
+    def function(self) -> str:
+        """One function: forward, then backward; returns (value, grads)."""
+        forward, backward = self.body()
+        out = self._signature(self.spec.name, self.spec.params, self.spec.keyword_params)
+        out += _indent(["# forward"] + forward + ["", "# backward"] + backward)
+        out.append(f"    return {self._value_text()}, {self._grads_text()}")
         return "\n".join(out)
+
+    def layer_functions(self, inputs: list[str], seeds: list[str], names: tuple[str, str],
+                        docs: tuple[str, str]) -> tuple[str, str]:
+        """The forward/backward pair of a seeded graph: ``forward(inputs) -> (out, cache)`` and
+        ``backward(dout, cache) -> grads``; the cache holds exactly what the backward reads."""
+        forward, backward = self.body()
+        cached = self._cache_names(set(seeds))
+        self.spec.docstring = docs[0]
+        fwd = self._signature(names[0], inputs) + _indent(forward)
+        fwd.append(f"    return {self._value_text()}, "
+                   "{" + ", ".join(f'"{c}": {c}' for c in cached) + "}")
+        self.spec.docstring = docs[1]
+        bwd = self._signature(names[1], ["dout", "cache"])
+        unpack = [f"{', '.join(seeds)}, = dout" if len(seeds) > 1 or seeds != ["dout"] else ""]
+        unpack += [f'{c} = cache["{c}"]' for c in cached]
+        bwd += _indent([u for u in unpack if u] + backward)
+        bwd.append(f"    return {self._grads_text()}")
+        return "\n".join(fwd), "\n".join(bwd)
+
+    def _cache_names(self, seeds: set[str]) -> list[str]:
+        """Names of the forward values (and inputs) that backward statements read."""
+        graph = self.graph
+        read: set[int] = set()
+        for n in self.nodes:
+            if n not in self.forward:
+                read.update(a for a in graph[n].args if a in self.forward)
+        read.update(g for g in self.spec.grads.values() if g is not None and g in self.forward)
+        read.update(graph.inputs[name] for name, g in self.spec.grads.items() if g is None)
+        names = [self.expr(n) for n in sorted(read)
+                 if graph[n].op != "const" and self.expr(n) not in seeds]
+        return list(dict.fromkeys(names))
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line if line else "" for line in lines]
 
 
 def _literal(value: float) -> tuple[str, int]:

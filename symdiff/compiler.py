@@ -18,12 +18,11 @@ from typing import Any, Callable
 import numpy as np
 import sympy
 
-from . import codegen
+from . import emit
 from .adjoint import Backward, differentiate
 from .errors import InputError, SymdiffError
 from .frontend import Program, parse
 from .graph import Graph, Shape
-from .ops import OPS
 from .symbolic import to_sympy
 from .trace import NeedsShapes, trace
 from .verify import verify_module
@@ -31,14 +30,17 @@ from .verify import verify_module
 
 @dataclass
 class Specialization:
-    """One traced graph with its generated module and the functions in it."""
+    """One traced graph (for one input signature) with its generated code."""
 
     graph: Graph
     backward: Backward
-    source: str
+    source: str                       # the module that runs: value-and-gradient function(s)
     function: Callable
     scalar_function: Callable | None
-    seeded: bool
+    shapes: dict[str, Shape] | None
+    kinds: dict[str, str] | None
+    full_source: str | None = None    # the same plus the forward/backward layer API
+    layer_api: dict | None = None
 
 
 class Compiled:
@@ -47,6 +49,7 @@ class Compiled:
     ``value, grads = g(*args, **kwargs)``; ``grads[name]`` has the shape of input ``name`` (a float
     for a float input). For an array output the gradients are those of the output's sum; pass
     ``dout=`` (an array shaped like the output) for the vector-Jacobian product with ``dout``.
+    ``g.forward`` / ``g.backward`` are the layer API; ``g.source`` / ``g.write`` the module.
     """
 
     def __init__(self, program: Program, wrt: list[str] | None = None,
@@ -57,7 +60,8 @@ class Compiled:
         self.wrt = _check_wrt(wrt, [p for p in self.params if p not in self.index_params])
         self._cache: dict[tuple, Specialization] = {}
         self._last: Specialization | None = None
-        self.generic = self._specialize(None, seeded=False)
+        self._last_forward: Specialization | None = None
+        self.generic = self._specialize(None, None)
         shapes = shapes or program.annotated_shapes()
         if self.generic is None and shapes:
             self._specialize_ahead(shapes)
@@ -72,43 +76,61 @@ class Compiled:
         self.specialization(examples)
 
     # ---------------------------------------------------------------- building
-    def _specialize(self, shapes: dict[str, Shape] | None, seeded: bool,
-                    kinds: dict[str, str] | None = None) -> Specialization | None:
+    def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
+                    seeded: bool = False) -> Specialization | None:
         try:
             graph = trace(self.program, shapes, kinds)
         except NeedsShapes:
             return None
         seeds = None
         if seeded:
-            out_shapes = [graph.shape(o) for o in graph.outputs]
-            names = ["dout"] if len(out_shapes) == 1 else [f"dout{k}" for k in range(len(out_shapes))]
-            seeds = [graph.input(n, s) for n, s in zip(names, out_shapes)]
+            names = ["dout"] if len(graph.outputs) == 1 else \
+                [f"dout{k}" for k in range(len(graph.outputs))]
+            seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
         backward = differentiate(graph, graph.outputs, self.wrt, seeds)
-        source, scalar = generate(self.program, graph, backward, self.wrt, seeded)
+        main = emit.value_and_grad(self.program, graph, backward, self.wrt, seeded)
+        source = emit.module_text(self.program, [main])
         namespace = load_module(source, self.program.name)
-        function = namespace[self.program.name]
-        scalar_fn = namespace.get(self.program.name + "_scalar") if scalar else None
-        spec = Specialization(graph, backward, source, function, scalar_fn, seeded)
-        self._last = spec
+        scalar_fn = namespace.get(self.program.name + "_scalar") if main.scalar else None
+        spec = Specialization(graph, backward, source, namespace[self.program.name], scalar_fn,
+                              shapes, kinds)
+        if not seeded:
+            self._last = spec
         return spec
 
     def specialization(self, args: list, dout: Any = None) -> Specialization:
+        """The specialization for these (coerced) arguments, traced on first use."""
         seeded = dout is not None
+        if self.generic is not None and not seeded:
+            return self.generic
         if self.generic is not None:
-            if not seeded:
-                return self.generic
-            key = ("generic", True)
-            if key not in self._cache:
-                self._cache[key] = self._specialize(None, True)
-            return self._cache[key]
-        key = (tuple(_signature(a) for a in args), seeded, _signature(dout) if seeded else None)
+            key: tuple = ("generic", True)
+        else:
+            key = (tuple(_signature(a) for a in args), seeded,
+                   _signature(dout) if seeded else None)
         spec = self._cache.get(key)
         if spec is None:
-            shapes = {p: np.shape(a) for p, a in zip(self.params, args)}
-            kinds = {p: _kind(a) for p, a in zip(self.params, args)}
-            spec = self._specialize(shapes, seeded, kinds)
+            shapes = kinds = None
+            if self.generic is None:
+                shapes = {p: np.shape(a) for p, a in zip(self.params, args)}
+                kinds = {p: _kind(a) for p, a in zip(self.params, args)}
+            spec = self._specialize(shapes, kinds, seeded)
             self._cache[key] = spec
+        if not seeded:
+            self._last = spec
         return spec
+
+    def _module(self, spec: Specialization, check: bool = False) -> str:
+        """The full module of a specialization: value and gradients plus the layer API."""
+        if spec.full_source is None or check:
+            graph = trace(self.program, spec.shapes, spec.kinds)
+            main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt)
+            parts = [main, emit.layers(self.program, graph, self.wrt)]
+            if check:
+                parts.append(emit.check_function(self.program, graph, self.wrt))
+                return emit.module_text(self.program, parts)
+            spec.full_source = emit.module_text(self.program, parts)
+        return spec.full_source
 
     # ---------------------------------------------------------------- calling
     def __call__(self, *args: Any, dout: Any = None, **kwargs: Any):
@@ -120,13 +142,37 @@ class Compiled:
                 return spec.scalar_function(*[float(a) for a in args])
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # a domain error in math: NumPy gives the IEEE answer (inf/nan) instead
-        arrays = [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
-                  for a, p in zip(args, self.params)]
+        arrays = self._coerce(args)
         spec = self.specialization(arrays, dout)
-        call_args = arrays + ([dout] if dout is not None and not isinstance(dout, tuple)
-                              else list(dout or ()))
-        value, grads = spec.function(*call_args)
+        douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
+        value, grads = spec.function(*arrays, *douts)
         return value, _match_inputs(grads, dict(zip(self.params, args)))
+
+    def forward(self, *args: Any, **kwargs: Any):
+        """The layer API's forward pass: ``out, cache = g.forward(...)``."""
+        arrays = self._coerce(self._bind(args, kwargs))
+        spec = self.specialization(arrays)
+        self._last_forward = spec
+        return self._layer_api(spec)["forward"](*arrays)
+
+    def backward(self, dout: Any, cache: dict) -> dict:
+        """The layer API's backward pass: the gradients of the inputs given the upstream ``dout``
+        (one array per output, as a tuple, for several outputs) and the forward's ``cache``."""
+        if self._last_forward is None:
+            raise SymdiffError("call forward() before backward()")
+        return self._layer_api(self._last_forward)["backward"](dout, cache)
+
+    def _layer_api(self, spec: Specialization) -> dict:
+        if spec.layer_api is None:
+            namespace = load_module(self._module(spec), self.program.name)
+            name = self.program.name
+            spec.layer_api = {"forward": namespace[f"{name}_forward"],
+                              "backward": namespace[f"{name}_backward"]}
+        return spec.layer_api
+
+    def _coerce(self, args: list) -> list:
+        return [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
+                for a, p in zip(args, self.params)]
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
         if len(args) > len(self.params):
@@ -146,21 +192,32 @@ class Compiled:
         return [bound[p] for p in self.params]
 
     # ---------------------------------------------------------------- inspecting
-    @property
-    def source(self) -> str:
-        """The generated module's text (of the latest specialization for shape-specific programs)."""
+    def _current(self) -> Specialization:
         spec = self.generic or self._last
         if spec is None:
             raise SymdiffError(f"{self.program.name} depends on its input shapes: call it once "
-                               "with example inputs, then read .source")
-        return spec.source
+                               "with example inputs (or compile with shapes=) first")
+        return spec
+
+    @property
+    def source(self) -> str:
+        """The generated module's text (of the latest specialization for array programs)."""
+        return self._module(self._current())
+
+    def module_source(self, check: bool = False) -> str:
+        """The module text; with ``check=True`` it also carries ``check_gradients(seed=0)``."""
+        return self._module(self._current(), check)
+
+    def write(self, path: str, check: bool = False) -> str:
+        """Write the generated module to ``path`` (with ``check_gradients`` if ``check``)."""
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(self.module_source(check))
+        return path
 
     @property
     def graph(self) -> Graph:
-        spec = self.generic or self._last
-        if spec is None:
-            raise SymdiffError(f"{self.program.name} depends on its input shapes: call it once")
-        return spec.graph
+        """The traced graph (forward and gradient nodes) of the current specialization."""
+        return self._current().graph
 
     def __repr__(self) -> str:
         return (f"<symdiff.Compiled {self.program.name}({', '.join(self.params)}) "
@@ -168,47 +225,6 @@ class Compiled:
 
 
 # ==================================================================== helpers
-def generate(program: Program, graph: Graph, backward: Backward, wrt: list[str],
-             seeded: bool) -> tuple[str, bool]:
-    """The module text; also says whether it contains a ``<name>_scalar`` function."""
-    params = list(program.params) + [graph[s].attrs[0] for s in backward.seeds if seeded]
-    reserved = set(program.identifiers) | {program.name}
-    spec = codegen.FunctionSpec(
-        program.name, params, list(graph.outputs), dict(backward.grads), backward.adjoints,
-        backward.origin, list(graph.output_names), value_name=program.name,
-        docstring=_docstring(program, wrt, graph, seeded))
-    writer = codegen.FunctionWriter(graph, spec, reserved)
-    functions = [writer.function()]
-    helpers = set(writer.helpers)
-    scalar = _scalar_ok(graph, spec) and not seeded
-    if scalar:
-        spec.name = program.name + "_scalar"
-        spec.docstring = "The same for Python floats, computed with the math module."
-        math_writer = codegen.FunctionWriter(graph, spec, reserved, mode="math")
-        functions.append(math_writer.function())
-        helpers |= math_writer.helpers
-    summary = f"{program.name}: value and gradients, as plain NumPy."
-    text = codegen.module(functions, helpers, codegen.header(program.source, summary), scalar)
-    return text, scalar
-
-
-def _docstring(program: Program, wrt: list[str], graph: Graph, seeded: bool) -> str:
-    shapes = [graph.shape(graph.inputs[p]) for p in program.params]
-    generic = all(s is None for s in shapes)
-    inputs = ", ".join(p if generic else f"{p}{list(s)}" for p, s in zip(program.params, shapes))
-    what = "the vector-Jacobian product with dout" if seeded else "the gradient of its sum"
-    return (f"Return (value, grads) for inputs {inputs}; grads maps each of "
-            f"{', '.join(wrt) or 'no input'} to {what}.")
-
-
-def _scalar_ok(graph: Graph, spec: codegen.FunctionSpec) -> bool:
-    nodes = graph.ancestors(spec.outputs + [g for g in spec.grads.values() if g is not None])
-    return all(graph[n].shape is None or graph[n].op in ("const",) for n in nodes
-               if graph[n].op != "const") and \
-        all(OPS[graph[n].op].math is not None for n in nodes
-            if graph[n].op not in ("input", "const"))
-
-
 def load_module(source: str, name: str) -> dict:
     """Verify generated code, then run it in a fresh namespace (linecache keeps tracebacks readable)."""
     tree = verify_module(source)
@@ -354,5 +370,5 @@ def compile_graph(graph: Graph, wrt: list[str] | None = None, name: str = "f"):
     program = Program("<graph>", "graph", name, params, None, set(params))
     wrt = params if wrt is None else wrt
     backward = differentiate(graph, graph.outputs, wrt)
-    source, _ = generate(program, graph, backward, wrt, False)
+    source = emit.module_text(program, [emit.value_and_grad(program, graph, backward, wrt)])
     return load_module(source, name)[name], source

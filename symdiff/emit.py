@@ -1,0 +1,189 @@
+"""Assembling generated modules: the value-and-gradient function, its float twin, and the layer API.
+
+A module holds, for a program ``loss``:
+
+* ``loss(inputs...) -> (value, grads)``: forward then backward, seeded with ones (the gradient of
+  the output's sum);
+* ``loss_scalar(...)``: the same with ``math`` for Python floats (elementwise programs only);
+* ``loss_forward(inputs...) -> (out, cache)`` and ``loss_backward(dout, cache) -> grads``: the
+  lecture's layer API, from the graph seeded with an explicit upstream gradient ``dout``;
+* optionally ``check_gradients(seed=0)``: the module checks its own backward against central
+  differences, with NumPy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+from . import codegen
+from .adjoint import Backward, differentiate
+from .frontend import Program
+from .graph import Graph
+from .ops import OPS
+
+
+@dataclass
+class Emitted:
+    functions: list[str]
+    helpers: set[str]
+    scalar: bool
+
+
+def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list[str],
+                   seeded: bool = False) -> Emitted:
+    """``name(...)`` (and ``name_scalar`` when every value is a float) for a differentiated graph."""
+    params = list(program.params) + [graph[s].attrs[0] for s in backward.seeds if seeded]
+    spec = _spec(program, graph, backward, program.name, params,
+                 _docstring(program, wrt, graph, seeded))
+    writer = codegen.FunctionWriter(graph, spec, _reserved(program))
+    functions = [writer.function()]
+    helpers = set(writer.helpers)
+    scalar = not seeded and _scalar_ok(graph, spec)
+    if scalar:
+        spec.name = program.name + "_scalar"
+        spec.docstring = "The same for Python floats, computed with the math module."
+        math_writer = codegen.FunctionWriter(graph, spec, _reserved(program), mode="math")
+        functions.append(math_writer.function())
+        helpers |= math_writer.helpers
+    return Emitted(functions, helpers, scalar)
+
+
+def layers(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
+    """``name_forward`` / ``name_backward`` from a freshly traced ``graph`` (seeded here)."""
+    names = ["dout"] if len(graph.outputs) == 1 else [f"dout{k}" for k in range(len(graph.outputs))]
+    seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
+    backward = differentiate(graph, graph.outputs, wrt, seeds)
+    spec = _spec(program, graph, backward, program.name, list(program.params), "")
+    writer = codegen.FunctionWriter(graph, spec, _reserved(program))
+    shapes = _shapes_text(program, graph)
+    outs = ", ".join(_shape_text(graph.shape(o)) for o in graph.outputs)
+    dout_doc = "dout (one array per output, as a tuple)" if len(names) > 1 else "dout"
+    docs = (f"Forward pass for inputs {shapes}: return (out, cache); out has shape {outs}.",
+            f"Backward pass: map the upstream gradient {dout_doc}, shaped like the output, and "
+            f"the forward's cache to the gradients of {', '.join(wrt) or 'no input'}.")
+    fwd, bwd = writer.layer_functions(list(program.params), names,
+                                      (f"{program.name}_forward", f"{program.name}_backward"),
+                                      docs)
+    return Emitted([fwd, bwd], set(writer.helpers), False)
+
+
+def module_text(program: Program, parts: list[Emitted]) -> str:
+    summary = f"{program.name}: value and gradients, as plain NumPy."
+    helpers = set().union(*(p.helpers for p in parts))
+    functions = [f for p in parts for f in p.functions]
+    return codegen.module(functions, helpers, codegen.header(program.source, summary),
+                          any(p.scalar for p in parts))
+
+
+def check_function(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
+    """``check_gradients(seed=0)``: the module's own finite-difference test of its backward."""
+    inputs = []
+    for p in program.params:
+        shape = graph.shape(graph.inputs[p])
+        shape = () if shape is None else shape
+        if graph[graph.inputs[p]].attrs[1] == "index":
+            inputs.append(f'"{p}": rng.integers(0, {_index_bound(graph, p)}, size={shape})')
+        else:
+            inputs.append(f'"{p}": _sample(rng, {shape})')
+    name = program.name
+    text = CHECK_TEMPLATE.format(name=name, inputs=",\n        ".join(inputs),
+                                 wrt=repr(list(wrt)), multi=len(graph.outputs) > 1)
+    return Emitted([text], set(), False)
+
+
+CHECK_TEMPLATE = '''def _sample(rng, shape):
+    """Inputs away from zero, of both signs."""
+    return rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def check_gradients(seed=0, rtol=1e-5, samples=20):
+    """Check {name}_backward against central differences of {name}_forward at random inputs.
+
+    Returns the largest relative error; raises AssertionError when it exceeds rtol.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = {{
+        {inputs},
+    }}
+    out, cache = {name}_forward(**inputs)
+    if {multi}:
+        dout = tuple(rng.standard_normal(np.shape(o)) for o in out)
+    else:
+        dout = rng.standard_normal(np.shape(out))
+
+    def objective(values):
+        result = {name}_forward(**values)[0]
+        parts = zip(result, dout) if {multi} else [(result, dout)]
+        return sum(float(np.sum(np.asarray(o) * d)) for o, d in parts)
+
+    grads = {name}_backward(dout, cache)
+    worst = 0.0
+    for var in {wrt}:
+        x = np.array(inputs[var], dtype=float)
+        # Elements far below the gradient's largest are compared absolutely: finite
+        # differences cannot resolve them relatively.
+        floor = max(1e-3 * float(np.max(np.abs(grads[var]))), 1e-8)
+        picks = list(np.ndindex(x.shape))
+        for k in rng.permutation(len(picks))[:samples]:
+            index = picks[k]
+            h = 6e-6 * max(abs(x[index]), 1e-3)
+            shifted = []
+            for sign in (1.0, -1.0):
+                moved = x.copy()
+                moved[index] += sign * h
+                shifted.append(objective({{**inputs, var: moved if x.shape else float(moved)}}))
+            numeric = (shifted[0] - shifted[1]) / (2 * h)
+            analytic = float(np.asarray(grads[var])[index])
+            scale = max(abs(numeric), abs(analytic), floor)
+            worst = max(worst, abs(numeric - analytic) / scale)
+    assert worst <= rtol, f"{name}_backward disagrees with finite differences: {{worst:.3g}}"
+    return worst'''
+
+
+def _index_bound(graph: Graph, name: str) -> int:
+    """The size of the axis an index input selects along (labels must be below it)."""
+    input_id = graph.inputs[name]
+    for node in graph.nodes:
+        if node.op == "index" and input_id in node.args[1:]:
+            array_pos = node.args[1:].index(input_id)
+            for axis, item in enumerate(node.attrs[0]):
+                if item[0] == "array" and item[1] == array_pos:
+                    return graph.shape(node.args[0])[axis]
+    return 1
+
+
+def _spec(program, graph, backward, name, params, docstring) -> codegen.FunctionSpec:
+    return codegen.FunctionSpec(
+        name, params, list(graph.outputs), dict(backward.grads), backward.adjoints,
+        backward.origin, list(graph.output_names), value_name=program.name, docstring=docstring)
+
+
+def _reserved(program: Program) -> set[str]:
+    return set(program.identifiers) | {program.name}
+
+
+def _shape_text(shape) -> str:
+    return "any (broadcast)" if shape is None else str(tuple(shape))
+
+
+def _shapes_text(program: Program, graph: Graph) -> str:
+    shapes = [graph.shape(graph.inputs[p]) for p in program.params]
+    if all(s is None for s in shapes):
+        return ", ".join(program.params) + " (floats or arrays that broadcast)"
+    return ", ".join(f"{p}{list(s)}" for p, s in zip(program.params, shapes))
+
+
+def _docstring(program: Program, wrt: list[str], graph: Graph, seeded: bool) -> str:
+    what = "the vector-Jacobian product with dout" if seeded else "the gradient of its sum"
+    return (f"Return (value, grads) for inputs {_shapes_text(program, graph)}; grads maps each "
+            f"of {', '.join(wrt) or 'no input'} to {what}.")
+
+
+def _scalar_ok(graph: Graph, spec: codegen.FunctionSpec) -> bool:
+    nodes = graph.ancestors(spec.outputs + [g for g in spec.grads.values() if g is not None])
+    return all(graph[n].shape is None for n in nodes if graph[n].op != "const") and \
+        all(OPS[graph[n].op].math is not None for n in nodes
+            if graph[n].op not in ("input", "const"))
+
+
