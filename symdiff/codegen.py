@@ -254,9 +254,17 @@ class FunctionWriter:
         """One function: forward, then backward; returns (value, grads)."""
         forward, backward = self.body()
         out = self._signature(self.spec.name, self.spec.params, self.spec.keyword_params)
-        out += _indent(["# forward"] + forward + ["", "# backward"] + backward)
-        out.append(f"    return {self._value_text()}, {self._grads_text()}")
+        out += self._guarded(["# forward"] + forward + ["", "# backward"] + backward +
+                             [f"return {self._value_text()}, {self._grads_text()}"])
         return "\n".join(out)
+
+    def _guarded(self, lines: list[str]) -> list[str]:
+        """Indent a body; where() evaluates both branches, so NumPy's warnings about the branch
+        it discards (sqrt of a negative, log of 0) are silenced for the functions that use it."""
+        if self.mode == "numpy" and any(self.graph[n].op == "where" for n in self.nodes):
+            return _indent(['with np.errstate(divide="ignore", invalid="ignore", over="ignore"):']
+                           + _indent(lines))
+        return _indent(lines)
 
     def layer_functions(self, inputs: list[str], seeds: list[str], names: tuple[str, str],
                         docs: tuple[str, str]) -> tuple[str, str]:
@@ -265,15 +273,15 @@ class FunctionWriter:
         forward, backward = self.body()
         cached = self._cache_names(set(seeds))
         self.spec.docstring = docs[0]
-        fwd = self._signature(names[0], inputs) + _indent(forward)
-        fwd.append(f"    return {self._value_text()}, "
-                   "{" + ", ".join(f'"{c}": {c}' for c in cached) + "}")
+        fwd = self._signature(names[0], inputs) + self._guarded(
+            forward + [f"return {self._value_text()}, "
+                       "{" + ", ".join(f'"{c}": {c}' for c in cached) + "}"])
         self.spec.docstring = docs[1]
         bwd = self._signature(names[1], ["dout", "cache"])
         unpack = [f"{', '.join(seeds)}, = dout" if len(seeds) > 1 or seeds != ["dout"] else ""]
         unpack += [f'{c} = cache["{c}"]' for c in cached]
-        bwd += _indent([u for u in unpack if u] + backward)
-        bwd.append(f"    return {self._grads_text()}")
+        bwd += self._guarded([u for u in unpack if u] + backward +
+                             [f"return {self._grads_text()}"])
         return "\n".join(fwd), "\n".join(bwd)
 
     def _cache_names(self, seeds: set[str]) -> list[str]:
@@ -295,10 +303,8 @@ def _indent(lines: list[str]) -> list[str]:
 
 
 def _literal(value: float) -> tuple[str, int]:
-    if value.is_integer() and abs(value) < 1e15:
-        text = str(int(value))
-    else:
-        text = repr(value)
+    """Constants print as floats: ``np.where(c, 1, 0)`` would make an integer array."""
+    text = repr(value)
     return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
 
 

@@ -146,6 +146,8 @@ class Compiled:
         spec = self.specialization(arrays, dout)
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
         value, grads = spec.function(*arrays, *douts)
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
         return value, _match_inputs(grads, dict(zip(self.params, args)))
 
     def forward(self, *args: Any, **kwargs: Any):

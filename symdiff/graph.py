@@ -140,6 +140,10 @@ class Graph:
             if nodes[0].op == "neg":
                 return keep(nodes[0].args[0])
             return None
+        if op == "log":
+            # log(1 + exp(t)) is softplus(t): stable at large t, and its derivative is sigmoid(t).
+            t = self._one_plus_exp(args[0])
+            return None if t is None else keep(self.apply("softplus", t))
         if len(args) != 2:
             return None
         a, b = args
@@ -187,11 +191,25 @@ class Graph:
         elif op == "div":
             if self.is_const(b, 1.0):
                 return keep(a)
+            # 1 / (1 + exp(-t)) is sigmoid(t): no overflow at t = -1000, and d/dt = y * (1 - y).
+            t = self._one_plus_exp(b) if self.is_const(a, 1.0) else None
+            if t is not None and self.nodes[t].op == "neg":
+                return keep(self.apply("sigmoid", self.nodes[t].args[0]))
             if nodes[0].op == "neg" and keep_shape(self, nodes[0].args[0], a):
                 return self.apply("neg", self.apply("div", nodes[0].args[0], b))
         elif op == "pow":
             if self.is_const(b, 1.0):
                 return keep(a)
+        return None
+
+    def _one_plus_exp(self, node_id: int) -> int | None:
+        """``t`` if ``node_id`` is ``1 + exp(t)`` (either order), else None."""
+        node = self.nodes[node_id]
+        if node.op != "add":
+            return None
+        for one, e in (node.args, node.args[::-1]):
+            if self.is_const(one, 1.0) and self.nodes[e].op == "exp":
+                return self.nodes[e].args[0]
         return None
 
     # ------------------------------------------------------------ queries

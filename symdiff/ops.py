@@ -132,6 +132,12 @@ def _unary(name, numpy_name, impl, template, partials=None, math_fmt=None, symbo
                        symbol=symbol or name, math_helpers=math_helpers))
 
 
+# ---------------------------------------------------------------- leaves
+# Inputs and constants are nodes too; their entries only carry the kind, so any node's op can be
+# looked up.
+register(Op("input", 0, "", None, kind="leaf", symbol="input"))
+register(Op("const", 0, "", None, kind="leaf", symbol="const"))
+
 # ---------------------------------------------------------------- arithmetic
 _binary("add", "+", np.add, PREC_ADD, (PREC_ADD, PREC_ADD + 1), lambda a, b: a + b)
 _binary("sub", "-", np.subtract, PREC_ADD, (PREC_ADD, PREC_ADD + 1), lambda a, b: a - b)
@@ -144,6 +150,9 @@ _binary("pow", "**", np.power, PREC_POW, (PREC_POW + 1, PREC_UNARY), lambda a, b
 register(Op("neg", 1, "-{0}", np.negative, lambda a: -a, PREC_UNARY, (PREC_UNARY,),
             math="-{0}", symbol="-"))
 
+# A 0/1 mask as floats (bool arrays do not subtract).
+register(Op("float", 1, "{0} * 1.0", lambda x: np.asarray(x, dtype=float), lambda a: a,
+            PREC_MUL, (PREC_MUL,), math="float({0})", partials=(0,), symbol="float"))
 register(Op("copy", 1, "np.copy({0})", np.copy, lambda a: a, math="{0}", partials=(1,),
             symbol="copy"))
 
@@ -166,7 +175,7 @@ def _sigmoid(x):
 
 
 register(Op("sigmoid", 1, "np.exp(-np.logaddexp(0.0, -{0}))", _sigmoid,
-            lambda a: 1 / (1 + sympy.exp(-a)), math="_sigmoid({0})",
+            lambda a: 1 / (1 + sympy.exp(-a)), arg_prec=(PREC_UNARY,), math="_sigmoid({0})",
             partials=(Y * (1 - Y),), math_helpers=("_sigmoid",), symbol="sigmoid"))
 register(Op("softplus", 1, "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x),
             lambda a: sympy.log(1 + sympy.exp(a)), math="_softplus({0})",

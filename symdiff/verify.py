@@ -23,7 +23,7 @@ NUMPY_FUNCTIONS = frozenset({
     "matmul", "dot", "outer", "arange", "add", "errstate", "argmax", "argmin", "take_along_axis",
     "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
-    "logical_and", "put_along_axis", "swapaxes", "moveaxis", "max", "amax",
+    "logical_and", "put_along_axis", "swapaxes", "moveaxis", "amax", "errstate",
 })
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
                             "fabs", "inf", "pi", "e"})
