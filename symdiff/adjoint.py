@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .graph import Graph
+from .graph import Graph, broadcast_shapes
 from .ops import OPS
 from .symbolic import build, partial_recipes
 
@@ -107,7 +107,10 @@ def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
         contribution = times(graph, partial, upstream)
     if contribution is None:
         return None
-    return fit(graph, contribution, graph.shape(node.args[position]))
+    # An elementwise node's gradient stands for an array of the node's own shape even when it
+    # is stored smaller (a scalar 1 seed): sum it back as if it had that shape.
+    stands_for = graph.shape(contribution) if spec.kind == "structural" else node.shape
+    return fit(graph, contribution, graph.shape(node.args[position]), stands_for)
 
 
 def times(graph: Graph, partial: int, upstream: int) -> int:
@@ -139,14 +142,27 @@ def _where_vjp(graph: Graph, node, position: int, upstream: int) -> int | None:
     return None
 
 
-def fit(graph: Graph, contribution: int, shape) -> int:
-    """Sum a gradient back over the axes its value was broadcast along (concrete shapes only)."""
+def fit(graph: Graph, contribution: int, shape, stands_for=None) -> int:
+    """Sum a gradient back over the axes its value was broadcast along (concrete shapes only).
+
+    ``stands_for`` is the shape the contribution represents (it may be stored smaller, to be
+    broadcast); the sum runs over the axes along which that shape exceeds ``shape``.
+    """
     have = graph.shape(contribution)
-    if shape is None or have is None or have == shape:
+    if shape is None or have is None:
         return contribution
-    if len(have) > len(shape) or any(h != s and s == 1 for h, s in zip(have[::-1], shape[::-1])):
-        return graph.apply("sum_to", contribution, attrs=(shape,))
-    return contribution
+    full = broadcast_shapes([have, stands_for]) if stands_for is not None else have
+    if full == shape or not _broadcasts_over(full, shape):
+        return contribution
+    if have != full:
+        contribution = graph.apply("expand", contribution, attrs=(full,))
+    return graph.apply("sum_to", contribution, attrs=(shape,))
+
+
+def _broadcasts_over(full, shape) -> bool:
+    """Whether an array of ``shape`` was broadcast up to ``full`` (so a sum is needed)."""
+    return len(full) > len(shape) or any(f != s and s == 1 for f, s in zip(full[::-1],
+                                                                              shape[::-1]))
 
 
 def fit_input(graph: Graph, gradient: int, input_id: int, output: int) -> int:

@@ -235,7 +235,7 @@ def _check_node(node: ast.AST, source: str) -> None:
         if node.attr.startswith("_"):
             raise _located(source, node, f"attribute '{node.attr}' is not allowed")
     elif isinstance(node, ast.Constant):
-        if node.value is None or node.value is Ellipsis or isinstance(node.value, bytes):
+        if node.value is Ellipsis or isinstance(node.value, bytes):
             raise _located(source, node, f"constant {node.value!r} is not allowed")
         if isinstance(node.value, int) and abs(node.value) > MAX_INT:
             raise _located(source, node, "integer literal is too large")

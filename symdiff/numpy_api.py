@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from .trace import ATTRIBUTES, MODULE_VALUES, Tracer, Var, _is_number, call
+from .trace import ATTRIBUTES, MODULE_VALUES, NEWAXIS, Tracer, Var, _is_number, call
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,6 @@ class Arange:
     n: int
 
 
-NEWAXIS = ("newaxis",)
 
 
 def _args(t: Tracer, node: ast.Call, args: list, kwargs: dict, names: list[str],

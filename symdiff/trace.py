@@ -38,6 +38,8 @@ class Module:
     name: str        # "numpy" or "math"
 
 
+NEWAXIS = ("newaxis",)
+
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
           ast.MatMult: "matmul"}
 STATIC_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -262,6 +264,8 @@ class Tracer:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, (int, float)):  # bools are static flags (keepdims=True)
                 return node.value
+            if node.value is None:
+                return NEWAXIS  # meaningful only in an index: x[:, None]
             raise self.program.error(f"constant {node.value!r} is not a number", node)
         if isinstance(node, ast.Name):
             return self.lookup(node)
@@ -447,6 +451,8 @@ def _is_doc(stmt: ast.stmt) -> bool:
 
 
 def _describe(value: Any) -> str:
+    if value is NEWAXIS:
+        return "None"
     if isinstance(value, tuple):
         return f"the tuple {value}" if len(str(value)) < 40 else "a tuple"
     if isinstance(value, Module):
