@@ -8,7 +8,9 @@
 __version__ = "0.1.0"
 
 from .compiler import Compiled, Gradients, compile, gradients  # noqa: E402,A004
+from .higher import Hessian, HessianVectorProduct, Jacobian, hessian, hvp, jacobian  # noqa: E402
 from .errors import InputError, ParseError, ShapeError, SourceError, SymdiffError  # noqa: E402
 
-__all__ = ["compile", "gradients", "Compiled", "Gradients", "SymdiffError", "ParseError", "ShapeError", "SourceError",
+__all__ = ["compile", "gradients", "hvp", "hessian", "jacobian", "Hessian",
+           "HessianVectorProduct", "Jacobian", "Compiled", "Gradients", "SymdiffError", "ParseError", "ShapeError", "SourceError",
            "InputError", "__version__"]

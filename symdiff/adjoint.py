@@ -35,12 +35,15 @@ class Backward:
 
 
 def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
-                  seeds: list[int] | None = None) -> Backward:
+                  seeds: list[int] | None = None, broadcast_ref: int | None = None) -> Backward:
     """Add the gradients of ``outputs`` with respect to the inputs named in ``wrt`` to ``graph``.
 
     ``seeds`` are the upstream gradients of the outputs (default: the constant 1, which makes the
-    result the gradient of the sum of all outputs' elements).
+    result the gradient of the sum of all outputs' elements). In shape-generic graphs every
+    gradient stands for an array of the shape of ``broadcast_ref`` (default: the first output),
+    and is summed back to each input's shape at run time.
     """
+    broadcast_ref = outputs[0] if broadcast_ref is None else broadcast_ref
     if seeds is None:
         # One output: the seed 1 stands for ones of the output's shape (sum_like below knows it).
         # Several: each output's seed must carry its own shape.
@@ -81,7 +84,7 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
             # gradient): writing into one gradient must not change anything else.
             upstream = graph.apply("copy", upstream, attrs=(name,))
         handed_out.add(upstream)
-        result.grads[name] = fit_input(graph, upstream, node_id, outputs[0])
+        result.grads[name] = fit_input(graph, upstream, node_id, broadcast_ref)
     return result
 
 

@@ -216,6 +216,8 @@ class FunctionWriter:
             return f"{self.graph[n].attrs[0]}: it is used more than once, so its gradients add up"
         if n in self.names:
             return f"{self.names[n]} = {self.text[n][0]}"
+        if n not in self.text and self.graph[n].op not in ("input", "const"):
+            return f"a {OPS[self.graph[n].op].gate} step of the first backward pass"
         return self.expr(n)
 
     def _gradient_lines(self) -> list[str]:

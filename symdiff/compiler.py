@@ -82,13 +82,9 @@ class Compiled:
             graph = trace(self.program, shapes, kinds)
         except NeedsShapes:
             return None
-        seeds = None
-        if seeded:
-            names = ["dout"] if len(graph.outputs) == 1 else \
-                [f"dout{k}" for k in range(len(graph.outputs))]
-            seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
-        backward = differentiate(graph, graph.outputs, self.wrt, seeds)
-        main = emit.value_and_grad(self.program, graph, backward, self.wrt, seeded)
+        backward, extra = self._derivatives(graph, seeded)
+        main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra,
+                                   self._describe(graph, seeded))
         source = emit.module_text(self.program, [main])
         namespace = load_module(source, self.program.name)
         scalar_fn = namespace.get(self.program.name + "_scalar") if main.scalar else None
@@ -97,6 +93,20 @@ class Compiled:
         if not seeded:
             self._last = spec
         return spec
+
+    def _derivatives(self, graph: Graph, seeded: bool) -> tuple[Backward, list[str]]:
+        """Differentiate a traced graph; also name the extra parameters this adds (``dout``)."""
+        seeds, names = None, []
+        if seeded:
+            names = ["dout"] if len(graph.outputs) == 1 else \
+                [f"dout{k}" for k in range(len(graph.outputs))]
+            seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
+        return differentiate(graph, graph.outputs, self.wrt, seeds), names
+
+    def _describe(self, graph: Graph, seeded: bool) -> str:
+        what = "the vector-Jacobian product with dout" if seeded else "the gradient of its sum"
+        return (f"Return (value, grads) for inputs {emit.shapes_text(self.program, graph)}; "
+                f"grads maps each of {', '.join(self.wrt) or 'no input'} to {what}.")
 
     def specialization(self, args: list, dout: Any = None) -> Specialization:
         """The specialization for these (coerced) arguments, traced on first use."""
@@ -124,7 +134,8 @@ class Compiled:
         """The full module of a specialization: value and gradients plus the layer API."""
         if spec.full_source is None or check:
             graph = trace(self.program, spec.shapes, spec.kinds)
-            main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt)
+            main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt, [],
+                                       self._describe(spec.graph, False))
             parts = [main, emit.layers(self.program, graph, self.wrt)]
             if check:
                 parts.append(emit.check_function(self.program, graph, self.wrt))
@@ -372,5 +383,6 @@ def compile_graph(graph: Graph, wrt: list[str] | None = None, name: str = "f"):
     program = Program("<graph>", "graph", name, params, None, set(params))
     wrt = params if wrt is None else wrt
     backward = differentiate(graph, graph.outputs, wrt)
-    source = emit.module_text(program, [emit.value_and_grad(program, graph, backward, wrt)])
+    source = emit.module_text(program, [emit.value_and_grad(program, graph, backward, wrt, [],
+                                                            "Value and gradients.")])
     return load_module(source, name)[name], source

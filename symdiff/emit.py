@@ -31,15 +31,18 @@ class Emitted:
 
 
 def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list[str],
-                   seeded: bool = False) -> Emitted:
-    """``name(...)`` (and ``name_scalar`` when every value is a float) for a differentiated graph."""
-    params = list(program.params) + [graph[s].attrs[0] for s in backward.seeds if seeded]
-    spec = _spec(program, graph, backward, program.name, params,
-                 _docstring(program, wrt, graph, seeded))
+                   extra_params: list[str], docstring: str) -> Emitted:
+    """``name(...)`` (and ``name_scalar`` when every value is a float) for a differentiated graph.
+
+    ``extra_params`` are inputs the differentiation added (``dout``, or the vectors of a
+    Hessian-vector product); they follow the program's own parameters.
+    """
+    params = list(program.params) + list(extra_params)
+    spec = _spec(program, graph, backward, program.name, params, docstring)
     writer = codegen.FunctionWriter(graph, spec, _reserved(program))
     functions = [writer.function()]
     helpers = set(writer.helpers)
-    scalar = not seeded and _scalar_ok(graph, spec)
+    scalar = _scalar_ok(graph, spec)
     if scalar:
         spec.name = program.name + "_scalar"
         spec.docstring = "The same for Python floats, computed with the math module."
@@ -56,7 +59,7 @@ def layers(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
     backward = differentiate(graph, graph.outputs, wrt, seeds)
     spec = _spec(program, graph, backward, program.name, list(program.params), "")
     writer = codegen.FunctionWriter(graph, spec, _reserved(program))
-    shapes = _shapes_text(program, graph)
+    shapes = shapes_text(program, graph)
     outs = ", ".join(_shape_text(graph.shape(o)) for o in graph.outputs)
     dout_doc = "dout (one array per output, as a tuple)" if len(names) > 1 else "dout"
     docs = (f"Forward pass for inputs {shapes}: return (out, cache); out has shape {outs}.",
@@ -167,17 +170,11 @@ def _shape_text(shape) -> str:
     return "any (broadcast)" if shape is None else str(tuple(shape))
 
 
-def _shapes_text(program: Program, graph: Graph) -> str:
+def shapes_text(program: Program, graph: Graph) -> str:
     shapes = [graph.shape(graph.inputs[p]) for p in program.params]
     if all(s is None for s in shapes):
         return ", ".join(program.params) + " (floats or arrays that broadcast)"
     return ", ".join(f"{p}{list(s)}" for p, s in zip(program.params, shapes))
-
-
-def _docstring(program: Program, wrt: list[str], graph: Graph, seeded: bool) -> str:
-    what = "the vector-Jacobian product with dout" if seeded else "the gradient of its sum"
-    return (f"Return (value, grads) for inputs {_shapes_text(program, graph)}; grads maps each "
-            f"of {', '.join(wrt) or 'no input'} to {what}.")
 
 
 def _scalar_ok(graph: Graph, spec: codegen.FunctionSpec) -> bool:

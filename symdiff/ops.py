@@ -215,7 +215,11 @@ register(Op("sum_like", 3, "_sum_to({0}, np.shape({1}), np.shape({2}))",
             lambda g, x, out: _sum_to(g, np.shape(x), np.shape(out)), lambda g, x, out: g,
             math="{0}", kind="structural", helpers=("_sum_to",), symbol="sum_to",
             shape_fn=lambda graph, args, attrs: graph.shape(args[1]),
-            numeric=lambda node, args: _sum_to(args[0], np.shape(args[1]), np.shape(args[2]))))
+            numeric=lambda node, args: _sum_to(args[0], np.shape(args[1]), np.shape(args[2])),
+            # Differentiated again (Hessians): the summed gradient's adjoint flows back unchanged,
+            # standing for its broadcast over the output's shape.
+            vjp=lambda graph, node_id, position, g: g if position == 0 else None,
+            numeric_vjp=lambda node, position, g, args, out: g if position == 0 else None))
 # The upstream gradient of an output when there are several: ones of that output's shape.
 register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, lambda a: 1, math="1.0",
             kind="structural", symbol="ones", shape_fn=lambda graph, args, attrs: graph.shape(args[0]),
