@@ -265,7 +265,18 @@ def _check_wrt(wrt, params: list[str]) -> list[str]:
     return wrt
 
 
+def _is_duck_array(value: Any) -> bool:
+    """An array from another library that NumPy functions dispatch to (Dask, CuPy, ...)."""
+    return not isinstance(value, np.ndarray) and hasattr(value, "__array_function__") \
+        and hasattr(value, "shape") and hasattr(value, "dtype")
+
+
 def _coerce(value: Any, name: str) -> Any:
+    if _is_duck_array(value):
+        # Left as it is: the generated NumPy calls dispatch to its library, which stays lazy.
+        if value.dtype.kind in "iub":
+            return value.astype(np.float64)
+        return value
     if isinstance(value, (float, np.floating)) and not isinstance(value, np.float32):
         return float(value)
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
@@ -282,7 +293,7 @@ def _coerce(value: Any, name: str) -> Any:
 
 
 def _coerce_index(value: Any, name: str) -> np.ndarray:
-    array = np.asarray(value)
+    array = value if _is_duck_array(value) else np.asarray(value)
     if array.dtype.kind not in "iu":
         raise InputError(f"input {name!r} is used as an index, so it must hold integers "
                          f"(got dtype {array.dtype})")
@@ -290,17 +301,20 @@ def _coerce_index(value: Any, name: str) -> np.ndarray:
 
 
 def _signature(value: Any) -> tuple:
-    return (np.shape(value), np.asarray(value).dtype.str)
+    dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+    return (tuple(np.shape(value)), dtype.str, type(value).__name__)
 
 
 def _kind(value: Any) -> str:
-    return "index" if np.asarray(value).dtype.kind in "iub" else "float"
+    dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+    return "index" if dtype.kind in "iub" else "float"
 
 
 def _match_inputs(grads: dict, inputs: dict) -> dict:
     """A float gradient for a float input; otherwise an array of the input's shape."""
     for name, grad in grads.items():
-        if isinstance(inputs[name], (int, float)) and not isinstance(inputs[name], bool):
+        if isinstance(inputs[name], (int, float)) and not isinstance(inputs[name], bool) \
+                and not _is_duck_array(grad):
             grads[name] = float(grad)
     return grads
 

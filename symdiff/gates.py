@@ -34,12 +34,13 @@ from .errors import InputError, SymdiffError
 from .frontend import Program, parse
 from .graph import Graph as _Graph
 from .interpret import Interpreter, _vjp
-from .ops import ARG_SYMBOLS, OPS, PREC_ATOM, PREC_UNARY, Y, Compare, Sign
+from .ops import ARG_SYMBOLS, OPS, PREC_ATOM, PREC_UNARY, Y, Compare, Sigmoid, Sign
 from .trace import NeedsShapes, trace
 
 __all__ = ["Circuit", "Gate", "Local", "explain", "latex_gradients", "format_number"]
 
 # Names for the values the user did not name, in the lecture's spirit: q = x + y, f = q * z.
+_SIGMOID = sympy.Function("sigmoid")
 _NAME_POOL = ("q", "r", "s", "t", "u", "v", "w", "p", "g", "h", "k", "m")
 
 
@@ -95,8 +96,10 @@ def gate_label(graph: _Graph, n: int) -> str:
         return "*-1"
     label = OPS[node.op].gate
     if node.op in ("sum", "max", "min", "logsumexp") and node.attrs and node.attrs[0] is not None:
-        axes = node.attrs[0]
-        label += f" axis={axes[0] if len(axes) == 1 else tuple(axes)}"
+        axes = tuple(node.attrs[0])
+        arg_shape = graph.shape(node.args[0])
+        if arg_shape is None or len(axes) < len(arg_shape):      # not a reduction to a scalar
+            label += f" axis={axes[0] if len(axes) == 1 else axes}"
     return label
 
 
@@ -185,7 +188,9 @@ def _readable(expr):
     masks = {m: sympy.Piecewise((1, relations[str(m.args[0])](m.args[1], m.args[2])), (0, True))
              for m in expr.atoms(Compare)}
     signs = {s: sympy.sign(s.args[0]) for s in expr.atoms(Sign)}
-    return expr.xreplace({**masks, **signs}) if masks or signs else expr
+    sigmoids = {s: _SIGMOID(s.args[0]) for s in expr.atoms(Sigmoid)}
+    found = {**masks, **signs, **sigmoids}
+    return expr.xreplace(found) if found else expr
 
 
 # ================================================================= gates
@@ -324,7 +329,8 @@ class Circuit:
     """
 
     def __init__(self, source: Any, name: str | None = None,
-                 shapes: dict[str, tuple] | None = None):
+                 shapes: dict[str, tuple] | None = None, elementary: bool = False):
+        self.elementary = elementary
         graph = None
         if isinstance(source, Circuit):
             source = source.program
@@ -359,6 +365,8 @@ class Circuit:
 
     # ------------------------------------------------------------ building
     def _set_graph(self, graph: _Graph, shapes: dict[str, tuple] | None) -> None:
+        if self.elementary:
+            graph = _elementary(graph)
         self.graph = graph
         self._shapes = shapes
         self._interp = None
@@ -641,6 +649,47 @@ class Circuit:
 
     def __repr__(self) -> str:
         return f"<symdiff.Circuit {self.name}({', '.join(self.params)}): {len(self._order)} nodes>"
+
+
+def _elementary(graph: _Graph) -> _Graph:
+    """A copy of the forward graph with the fused gates spelled out in elementary gates.
+
+    symdiff's graph rewrites ``1/(1+exp(-t))`` to one ``sigmoid`` gate (stable, and its local
+    gradient is ``y*(1-y)``) and ``log(1+exp(t))`` to ``softplus``. The lecture draws the first as
+    the ``*-1``, ``exp``, ``+1`` and ``1/x`` gates; this copy does the same. Nodes are interned
+    directly, so the graph's folding does not fuse them again. The values are the same.
+    """
+    from .graph import Node
+
+    out = _Graph()
+    mapping: dict[int, int] = {}
+    forward = graph.ancestors(list(graph.outputs))
+    for name, n in graph.inputs.items():
+        if n in forward:
+            node = graph[n]
+            mapping[n] = out.input(name, node.shape, node.attrs[1])
+    for n in sorted(forward):
+        node = graph[n]
+        if n in mapping:
+            continue
+        args = tuple(mapping[a] for a in node.args)
+        if node.op == "sigmoid":
+            one = out.const(1.0)
+            neg = out.intern(Node("neg", args, (), node.shape))
+            exp = out.intern(Node("exp", (neg,), (), node.shape))
+            den = out.intern(Node("add", (one, exp), (), node.shape))
+            mapping[n] = out.intern(Node("div", (one, den), (), node.shape))
+        elif node.op == "softplus":
+            one = out.const(1.0)
+            exp = out.intern(Node("exp", args, (), node.shape))
+            mapping[n] = out.intern(Node("log", (out.intern(Node("add", (one, exp), (),
+                                                                 node.shape)),), (), node.shape))
+        else:
+            mapping[n] = out.intern(Node(node.op, args, node.attrs, node.shape))
+    out.outputs = [mapping[o] for o in graph.outputs]
+    out.output_names = list(graph.output_names)
+    out.names = {mapping[n]: name for n, name in graph.names.items() if n in mapping}
+    return out
 
 
 def _kinds(program: Program, shapes: dict | None) -> dict[str, str] | None:

@@ -20,7 +20,7 @@ def _sum_to(g, shape, out_shape=()):
     if full == shape and np.shape(g) == shape:
         return g
     if not shape:
-        return float(np.sum(np.broadcast_to(g, full)))
+        return np.sum(np.broadcast_to(g, full))
     lead = len(full) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and full[lead + i] != 1)

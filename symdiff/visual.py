@@ -628,16 +628,19 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
         k = repeats.get((e.src, e.dst), 0)
         repeats[(e.src, e.dst)] = k + 1
         bends = list(layout.routes.get(i, []))
-        nudge = 9.0 * k * (1 if k % 2 else -1)          # a repeated argument: a second wire
-        bends = [(x, y + nudge) for x, y in bends]
-        first_target = bends[0] if bends else (dst.x, dst.y + nudge)
-        last_source = bends[-1] if bends else (src.x, src.y + nudge)
+        if k:
+            # A repeated argument (h * h): the second wire bows out far enough for its labels.
+            above = sum(1 for _, role in e.lines if role != "grad")
+            spread = (2 * max(above, len(e.lines) - above) * LINE_H + 10) * ((k + 1) // 2)
+            spread = spread if k % 2 else -spread
+            if bends:
+                bends = [(x, y + spread) for x, y in bends]
+            else:
+                bends = [((src.x + dst.x) / 2, (src.y + dst.y) / 2 + spread)]
+        first_target = bends[0] if bends else (dst.x, dst.y)
+        last_source = bends[-1] if bends else (src.x, src.y)
         start = _boundary(src, first_target, "out")
         end = _boundary(dst, last_source, "in")
-        if k and src.shape != "text":
-            start = (start[0], start[1] + nudge * 0.5)
-        if k and dst.shape != "text":
-            end = _boundary(dst, (last_source[0], last_source[1] + nudge * 2), "in")
         start_dir = (1.0, 0.0) if src.shape == "text" else _unit(start, (src.x, src.y))
         end_dir = (1.0, 0.0) if dst.shape == "text" else _unit((dst.x, dst.y), end)
         pieces = _segments([start] + bends + [end], start_dir, end_dir)
@@ -655,9 +658,15 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
             for s in range(1, 24):
                 x, y = _bezier(*piece, s / 24)
                 wire_points.append((i, (x - 1.5, y - 1.5, x + 1.5, y + 1.5)))
+    for key, box in boxes.items():        # the texts under nodes (a fan-out's total gradient)
+        extra = nodes[key].extra
+        if extra:
+            width = max(_text_width(t, LABEL_FONT) for t, _ in extra) + 4
+            top = box.y + box.h / 2 + 2
+            taken.append((box.x - width / 2, top, box.x + width / 2, top + LINE_H * len(extra)))
     for i, e in enumerate(scene.edges):
         if e.lines:
-            label_svg.append(_place_label(i, e, all_pieces[i][0], taken, wire_points))
+            label_svg.append(_place_label(i, e, all_pieces[i], taken, wire_points))
     body.extend(wire_svg)
     for key, box in boxes.items():
         node = nodes[key]
@@ -733,16 +742,22 @@ def _unit(a, b) -> tuple[float, float]:
     return dx / n, dy / n
 
 
-def _place_label(i: int, e: _VEdge, piece, taken: list, wire_points: list) -> str:
+def _place_label(i: int, e: _VEdge, pieces, taken: list, wire_points: list) -> str:
     """Put a wire's texts beside it: values above, gradient below, where the wire runs flat
     between them and they overlap no node, no other wire and no other label."""
     above = [(t, r) for t, r in e.lines if r != "grad"]
     below = [(t, r) for t, r in e.lines if r == "grad"]
     width = max(_text_width(t, LABEL_FONT) for t, _ in e.lines) + 4
-    own = [_bezier(*piece, s / 48) for s in range(49)]
+    own = [_bezier(*piece, s / 48) for piece in pieces for s in range(49)]
+    # The first piece spans the gap after the wire's source; a bowed repeated wire is flat at
+    # its bend, where its first piece ends.
+    ts = (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85, 0.1,
+          0.9)
+    if len(pieces) > 1:
+        ts = tuple(sorted(ts, key=lambda t: abs(t - 0.85)))
     best = None
-    for t in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85):
-        px, py = _bezier(*piece, t)
+    for t in ts:
+        px, py = _bezier(*pieces[0], t)
         top = py - 3 - LINE_H * len(above) - 1
         bottom = py + 3 + LINE_H * len(below) + 1
         box = (px - width / 2, top, px + width / 2, bottom)
