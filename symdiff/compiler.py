@@ -340,7 +340,45 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
     Compiled
         ``value, grads = g(*args, **kwargs)``.
     """
-    return Compiled(parse(fn_or_source, name), wrt, shapes)
+    text_key = None
+    if isinstance(fn_or_source, str) and len(fn_or_source) < 100_000:
+        # Same text, same options: no need to parse it again.
+        text_key = ("text", fn_or_source, name, _options_key(wrt, shapes))
+        if text_key in _COMPILED:
+            return _COMPILED[text_key]
+    program = parse(fn_or_source, name)
+    key = _cache_key(program, wrt, shapes)
+    compiled = _COMPILED.get(key)
+    if text_key is not None and compiled is not None:
+        _COMPILED[text_key] = compiled
+    if compiled is None:
+        compiled = Compiled(program, wrt, shapes)
+        _COMPILED[key] = compiled
+        if text_key is not None:
+            _COMPILED[text_key] = compiled
+        while len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.pop(next(iter(_COMPILED)))
+    return compiled
+
+
+# Compiling the same program twice returns the same compiled function: parsing and checking the
+# text is all the second call costs (a content-addressed cache, bounded, oldest dropped first).
+_COMPILED: dict[tuple, Compiled] = {}
+_CACHE_SIZE = 256
+
+
+def _options_key(wrt, shapes) -> tuple:
+    wrt_key = tuple(wrt.split(",")) if isinstance(wrt, str) else None if wrt is None \
+        else tuple(wrt)
+    shapes_key = None if shapes is None else tuple(sorted((k, tuple(v))
+                                                          for k, v in shapes.items()))
+    return wrt_key, shapes_key
+
+
+def _cache_key(program: Program, wrt, shapes) -> tuple:
+    digest = hashlib.sha256(program.source.encode()).hexdigest()
+    return (digest, program.name, _options_key(wrt, shapes),
+            tuple(sorted(program.constants.items())))
 
 
 class Gradients(dict):

@@ -516,7 +516,11 @@ def _layout(scene: _Scene, engine: str) -> _Layout:
     for i, e in enumerate(scene.edges):
         r = rank[e.src]
         label = max((_text_width(t, LABEL_FONT) for t, _ in e.lines), default=0.0)
-        gap[r] = max(gap[r], label + 28)
+        # A wire runs straight under its label, then bends to where it goes.
+        nxt = chains[i][0] if chains[i] else e.dst
+        rise = abs(across[nxt] - across[e.src])
+        gap[r] = max(gap[r], label + 28 + (max(24.0, min(rise, 150.0) * 0.6) if label and
+                                             rise > 4 else 0.0))
     xs = []
     x = 0.0
     for r in range(nranks):
@@ -622,6 +626,9 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
     # Wires first, so that nodes are drawn on top of them.
     wire_svg, label_svg = [], []
     repeats: dict[tuple[str, str], int] = {}
+    fanout: dict[str, int] = {}
+    for e in scene.edges:
+        fanout[e.src] = fanout.get(e.src, 0) + 1
     all_pieces = []
     for i, e in enumerate(scene.edges):
         src, dst = boxes[e.src], boxes[e.dst]
@@ -632,7 +639,7 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
             # A repeated argument (h * h): the second wire bows out far enough for its labels.
             above = sum(1 for _, role in e.lines if role != "grad")
             spread = (2 * max(above, len(e.lines) - above) * LINE_H + 10) * ((k + 1) // 2)
-            spread = spread if k % 2 else -spread
+            spread = -spread if k % 2 else spread
             if bends:
                 bends = [(x, y + spread) for x, y in bends]
             else:
@@ -641,6 +648,14 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
         last_source = bends[-1] if bends else (src.x, src.y)
         start = _boundary(src, first_target, "out")
         end = _boundary(dst, last_source, "in")
+        if e.lines and fanout[e.src] == 1 and not k and abs(first_target[1] - start[1]) > 4:
+            # As on the slides: the wire leaves straight, carrying its numbers, then bends.
+            run = max(_text_width(t, LABEL_FONT) for t, _ in e.lines) + 14
+            if src.shape != "text":
+                start = _boundary(src, (src.x + 100, src.y), "out")
+            limit = first_target[0] - start[0] - 28
+            if run < limit:
+                bends = [(start[0] + run, start[1])] + bends
         start_dir = (1.0, 0.0) if src.shape == "text" else _unit(start, (src.x, src.y))
         end_dir = (1.0, 0.0) if dst.shape == "text" else _unit((dst.x, dst.y), end)
         pieces = _segments([start] + bends + [end], start_dir, end_dir)
@@ -753,7 +768,7 @@ def _place_label(i: int, e: _VEdge, pieces, taken: list, wire_points: list) -> s
     # its bend, where its first piece ends.
     ts = (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85, 0.1,
           0.9)
-    if len(pieces) > 1:
+    if len(pieces) > 1 and abs(pieces[0][0][1] - pieces[0][3][1]) > 1:
         ts = tuple(sorted(ts, key=lambda t: abs(t - 0.85)))
     best = None
     for t in ts:
