@@ -19,7 +19,8 @@ import numpy as np
 
 from . import __version__
 from .check import check_gradients
-from .compiler import Compiled, gradients
+from .compiler import Compiled, gradients, second_derivatives
+from .higher import Hessian
 from .errors import SymdiffError
 from .frontend import parse, parse_file_function
 
@@ -101,6 +102,9 @@ def cmd_grad(args) -> int:
         print(f"{name} = {forms.value}")
         for var, expr in forms.items():
             print(f"d{name}/d{var} = {expr}")
+        if args.order == 2:
+            for (a, b), expr in second_derivatives(program, wrt).items():
+                print(f"{_second(name, a, b)} = {expr}")
     if args.at is not None:
         point = parse_point(args.at, program.params)
         missing = [p for p in program.params if p not in point]
@@ -112,7 +116,16 @@ def cmd_grad(args) -> int:
         print(f"{name} = {format_number(value)}")
         for var, g in grads.items():
             print(f"d{name}/d{var} = {format_number(g)}")
+        if args.order == 2:
+            _, _, hess = Hessian(program.source, wrt)(**point)
+            for i, a in enumerate(compiled.wrt):
+                for b in compiled.wrt[i:]:
+                    print(f"{_second(name, a, b)} = {format_number(hess[a][b])}")
     return 0
+
+
+def _second(name: str, a: str, b: str) -> str:
+    return f"d2{name}/d{a}2" if a == b else f"d2{name}/d{a}d{b}"
 
 
 def _needs_shapes(compiled: Compiled) -> str | None:
@@ -212,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     grad = command("grad", "print the value and gradients in closed form", cmd_grad)
     grad.add_argument("--at", help="evaluate at a point, e.g. x=-2,y=5,z=-4")
+    grad.add_argument("--order", type=int, choices=(1, 2), default=1,
+                      help="2: also print the second derivatives (the Hessian)")
     comp = command("compile", "write the generated NumPy module", cmd_compile)
     comp.add_argument("-o", "--output", help="file to write (default: standard output)")
     comp.add_argument("--check", action="store_true", help="add check_gradients(seed=0) to "

@@ -419,6 +419,33 @@ def gradients(source, wrt=None) -> Gradients:
     return result
 
 
+def second_derivatives(source, wrt=None) -> dict[tuple[str, str], Any]:
+    """Closed forms of the second partial derivatives of a scalar program, ``(a, b) -> expr``
+    for ``a <= b`` in ``wrt`` order (the Hessian is symmetric). Built by differentiating each
+    gradient node of the graph again, so shared work stays shared."""
+    program = source if isinstance(source, Program) else parse(source)
+    wrt = _check_wrt(wrt, program.params)
+    try:
+        graph = trace(program)
+    except NeedsShapes:
+        raise SymdiffError("closed forms are printed for scalar programs") from None
+    first = differentiate(graph, graph.outputs, wrt)
+    pairs, roots = [], []
+    for i, a in enumerate(wrt):
+        if first.grads[a] is None:
+            continue
+        second = differentiate(graph, [first.grads[a]], wrt[i:],
+                               broadcast_ref=graph.outputs[0])
+        for b in wrt[i:]:
+            if second.grads[b] is not None:
+                pairs.append((a, b))
+                roots.append(second.grads[b])
+    _, exprs = to_sympy(graph, roots, max_size=10 ** 9)
+    result = {(a, b): sympy.Integer(0) for i, a in enumerate(wrt) for b in wrt[i:]}
+    result.update({pair: _tidy(expr) for pair, expr in zip(pairs, exprs)})
+    return result
+
+
 def _tidy(expr):
     """Cheap simplification: cancel and factor only when the expression is small."""
     if sympy.count_ops(expr) > 60:

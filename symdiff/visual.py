@@ -643,7 +643,10 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
             if bends:
                 bends = [(x, y + spread) for x, y in bends]
             else:
-                bends = [((src.x + dst.x) / 2, (src.y + dst.y) / 2 + spread)]
+                mx, my = (src.x + dst.x) / 2, (src.y + dst.y) / 2 + spread
+                half = max((_text_width(t, LABEL_FONT) for t, _ in e.lines), default=0) / 2 + 6
+                half = min(half, max(0.0, (dst.x - src.x - dst.w / 2 - src.w / 2) / 2 - 30))
+                bends = [(mx - half, my), (mx + half, my)] if half > 0 else [(mx, my)]
         first_target = bends[0] if bends else (dst.x, dst.y)
         last_source = bends[-1] if bends else (src.x, src.y)
         start = _boundary(src, first_target, "out")
@@ -764,15 +767,14 @@ def _place_label(i: int, e: _VEdge, pieces, taken: list, wire_points: list) -> s
     below = [(t, r) for t, r in e.lines if r == "grad"]
     width = max(_text_width(t, LABEL_FONT) for t, _ in e.lines) + 4
     own = [_bezier(*piece, s / 48) for piece in pieces for s in range(49)]
-    # The first piece spans the gap after the wire's source; a bowed repeated wire is flat at
-    # its bend, where its first piece ends.
+    # The wire's first straight run long enough to carry the label, else its first piece.
+    flat = [p for p in pieces if abs(p[0][1] - p[3][1]) < 1 and p[3][0] - p[0][0] >= width - 8]
+    piece = flat[0] if flat else pieces[0]
     ts = (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85, 0.1,
           0.9)
-    if len(pieces) > 1 and abs(pieces[0][0][1] - pieces[0][3][1]) > 1:
-        ts = tuple(sorted(ts, key=lambda t: abs(t - 0.85)))
     best = None
     for t in ts:
-        px, py = _bezier(*pieces[0], t)
+        px, py = _bezier(*piece, t)
         top = py - 3 - LINE_H * len(above) - 1
         bottom = py + 3 + LINE_H * len(below) + 1
         box = (px - width / 2, top, px + width / 2, bottom)
