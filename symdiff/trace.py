@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import GraphShapeError, ParseError, ShapeError
-from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, Program
+from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, RESERVED, Program
 from .graph import Graph, Shape
 from .ops import FUNCTIONS, OPS
 
@@ -159,6 +159,9 @@ class Tracer:
         if isinstance(target, ast.Name):
             if target.id == "_":
                 return
+            if target.id in RESERVED:
+                raise self.program.error(f"cannot assign to '{target.id}': the name is reserved "
+                                         "for generated code", target)
             if target.id in MODULES or f"builtin.{target.id}" in CALLS:
                 raise self.program.error(f"cannot assign to '{target.id}': it names a function "
                                          "or module", target)

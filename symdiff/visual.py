@@ -513,9 +513,13 @@ def _layout(scene: _Scene, engine: str) -> _Layout:
     for key, r in rank.items():
         if key in boxes:
             width[r] = max(width[r], boxes[key].w)
+    seen: set[tuple[str, str]] = set()
     for i, e in enumerate(scene.edges):
         r = rank[e.src]
         label = max((_text_width(t, LABEL_FONT) for t, _ in e.lines), default=0.0)
+        if (e.src, e.dst) in seen:        # a repeated argument bows out: room for both bends
+            gap[r] = max(gap[r], label + 110)
+        seen.add((e.src, e.dst))
         # A wire runs straight under its label, then bends to where it goes.
         nxt = chains[i][0] if chains[i] else e.dst
         rise = abs(across[nxt] - across[e.src])
