@@ -124,8 +124,9 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
     (the derivative of a branch that ``where`` did not take).
     """
     node = graph[upstream]
-    if graph.is_const(upstream, 1.0) and OPS[graph[partial].op].kind == "compare":
-        return graph.apply("float", partial)  # a bare mask would be a bool array
+    if graph.is_const(upstream) and OPS[graph[partial].op].kind == "compare":
+        # A mask times a constant would fold to the bare (or negated) bool mask.
+        partial = graph.apply("float", partial)
     if node.op == "where":
         cond, taken, other = node.args
         if graph.is_const(other, 0.0):

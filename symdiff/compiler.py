@@ -61,10 +61,21 @@ class Compiled:
         self._cache: dict[tuple, Specialization] = {}
         self._last: Specialization | None = None
         self._last_forward: Specialization | None = None
-        self.generic = self._specialize(None, None)
+        self._last_seeded: Specialization | None = None
+        self._ahead: Specialization | None = None
+        self.generic = self._specialize(None, {p: "index" for p in self.index_params})
         shapes = shapes or program.annotated_shapes()
         if self.generic is None and shapes:
             self._specialize_ahead(shapes)
+
+    def clone(self) -> "Compiled":
+        """A new handle on the same compiled code (specializations are shared; which one was
+        used last, for .source and backward(), is not)."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._last_forward = twin._last_seeded = None
+        twin._last = self._ahead
+        return twin
 
     def _specialize_ahead(self, shapes: dict[str, tuple]) -> None:
         """Generate code for given shapes before any call (``shapes=`` or annotations)."""
@@ -73,7 +84,7 @@ class Compiled:
             raise InputError(f"shapes= is missing {', '.join(missing)}")
         examples = [np.zeros(shapes[p], dtype=np.intp if p in self.index_params else float)
                     for p in self.params]
-        self.specialization(examples)
+        self._ahead = self.specialization(examples)
 
     # ---------------------------------------------------------------- building
     def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
@@ -92,6 +103,8 @@ class Compiled:
                               shapes, kinds)
         if not seeded:
             self._last = spec
+        else:
+            self._last_seeded = spec
         return spec
 
     def _derivatives(self, graph: Graph, seeded: bool) -> tuple[Backward, list[str]]:
@@ -207,6 +220,9 @@ class Compiled:
     # ---------------------------------------------------------------- inspecting
     def _current(self) -> Specialization:
         spec = self.generic or self._last
+        if spec is None and self._last_seeded is not None:
+            seeded = self._last_seeded
+            spec = self._last = self._specialize(seeded.shapes, seeded.kinds)
         if spec is None:
             raise SymdiffError(f"{self.program.name} depends on its input shapes: call it once "
                                "with example inputs (or compile with shapes=) first")
@@ -345,7 +361,7 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
         # Same text, same options: no need to parse it again.
         text_key = ("text", fn_or_source, name, _options_key(wrt, shapes))
         if text_key in _COMPILED:
-            return _COMPILED[text_key]
+            return _COMPILED[text_key].clone()
     program = parse(fn_or_source, name)
     key = _cache_key(program, wrt, shapes)
     compiled = _COMPILED.get(key)
@@ -358,7 +374,7 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
             _COMPILED[text_key] = compiled
         while len(_COMPILED) > _CACHE_SIZE:
             _COMPILED.pop(next(iter(_COMPILED)))
-    return compiled
+    return compiled.clone()
 
 
 # Compiling the same program twice returns the same compiled function: parsing and checking the

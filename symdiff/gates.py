@@ -28,6 +28,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import sympy
+from sympy.printing.str import StrPrinter
 
 from .compiler import Compiled, gradients
 from .errors import InputError, SymdiffError
@@ -172,10 +173,33 @@ def _statement_text(graph: _Graph, n: int, names: dict[int, str]) -> str:
     return fmt.format(*args)
 
 
+class _Printer(StrPrinter):
+    """SymPy's spelling, except where Python's reads better: ``1 if a >= x else 0``,
+    ``r != 0``, ``max(x, y)``."""
+
+    _relations = {"==": "==", "!=": "!=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
+
+    def _print_Relational(self, expr):
+        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+    def _print_Piecewise(self, expr):
+        *cases, (last, cond) = expr.args
+        text = self._print(last) if cond == sympy.true else \
+            f"{self._print(last)} if {self._print(cond)} else nan"
+        for value, cond in reversed(cases):
+            text = f"{self._print(value)} if {self._print(cond)} else {text}"
+        return f"({text})"
+
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+
 def _sympy_text(expr) -> str:
-    """SymPy's spelling, with the op table's private functions written the way people write them."""
-    text = sympy.sstr(expr)
-    return text
+    """A SymPy expression as people write it (see :class:`_Printer`)."""
+    return _Printer().doprint(expr)
 
 
 def _readable(expr):

@@ -45,7 +45,8 @@ class Interpreter:
                 name = node.attrs[0]
                 if name not in inputs:
                     raise KeyError(f"missing input {name!r}")
-                self.values[n] = np.asarray(inputs[name], dtype=float)
+                index = node.attrs[1] == "index"  # integer labels stay integers
+                self.values[n] = np.asarray(inputs[name], dtype=None if index else float)
             elif node.op == "const":
                 self.values[n] = np.float64(node.value)
             else:

@@ -33,6 +33,9 @@ def _args(t: Tracer, node: ast.Call, args: list, kwargs: dict, names: list[str],
         if key not in names or key in bound:
             raise t.program.error(f"{t.what(node.func)}() got an unexpected keyword '{key}'", node)
         bound[key] = value
+    for key, value in bound.items():
+        if value is NEWAXIS:
+            bound[key] = None  # a literal None argument (axis=None), not an index
     missing = [n for n in names if n not in bound and n not in defaults]
     if missing:
         raise t.program.error(f"{t.what(node.func)}() is missing '{missing[0]}'", node)
@@ -93,9 +96,9 @@ def _transpose_axes(t, node, x, axes):
 
 @call("numpy.transpose", "method.transpose")
 def _transpose(t: Tracer, node, args, kwargs):
+    if len(args) > 2:  # x.transpose(1, 2, 0)
+        args = [args[0], tuple(args[1:])]
     x, axes = _args(t, node, args, kwargs, ["a", "axes"], {"axes": None})
-    if len(args) > 2:
-        axes = tuple(args[1:])
     axes = _transpose_axes(t, node, x, axes)
     if axes == tuple(range(len(axes))):
         return x
@@ -222,6 +225,7 @@ def _arange(t: Tracer, node, args, kwargs):
 @call("index")
 def _index(t: Tracer, node, args, kwargs):
     x, index = args
+    t.shape_of(x, node)  # indexing needs concrete shapes
     items = index if isinstance(index, tuple) and index is not NEWAXIS else (index,)
     spec, arrays = [], []
     for item in items:

@@ -283,12 +283,17 @@ _structural(
 
 
 # ------------------------------------------------------------------------------- indexing
-def index_text(w, spec, arrays) -> str:
-    """Print an index tuple: constants as slices, ``np.arange(n)``, and index-array nodes."""
+def index_text(w, spec, arrays, expression: bool = False) -> str:
+    """Print an index: constants as slices, ``np.arange(n)``, and index-array nodes.
+
+    ``expression`` prints slices as ``slice(a, b, c)``, for an index tuple outside brackets.
+    """
     parts = []
     for item in spec:
         kind = item[0]
-        if kind == "slice":
+        if kind == "slice" and expression:
+            parts.append(f"slice({item[1]}, {item[2]}, {item[3]})")
+        elif kind == "slice":
             start, stop, step = item[1:]
             text = f"{'' if start is None else start}:{'' if stop is None else stop}"
             parts.append(text + (f":{step}" if step is not None else ""))
@@ -363,7 +368,7 @@ register(Op("index", -1, "", None, kind="structural", shape_fn=_index_shape,
 def _scatter_lines(w, n, target):
     """zeros, then assign (basic indexing: no repeats) or add.at (indices may repeat)."""
     spec, shape = n.attrs
-    index = index_text(w, spec, n.args[1:])
+    index = index_text(w, spec, n.args[1:], expression=_advanced(spec))
     g = w.expr(n.args[0])
     lines = [f"{target} = np.zeros({shape})"]
     if _advanced(spec):

@@ -253,6 +253,7 @@ def _dot_text(scene: _Scene) -> str:
 GATE_FONT = 14
 LABEL_FONT = 11
 LINE_H = 13.0
+LANE_SPLIT = 24.0         # how far a fanned-out wire runs before it reaches its lane
 NODE_GAP = 20.0           # between nodes in one layer (beyond their size)
 
 
@@ -363,6 +364,15 @@ def _cross_size(scene: _Scene, boxes: dict[str, _Box]) -> dict[str, float]:
         below = len(e.lines) - above
         need = 2 * max(above, below) * LINE_H + 6
         room[e.src] = max(room[e.src], need)
+    fanout: dict[str, int] = {}
+    for e in scene.edges:
+        if e.lines:
+            fanout[e.src] = fanout.get(e.src, 0) + 1
+    for e in scene.edges:            # wires that fan out part into lanes, one label each
+        if fanout.get(e.src, 0) > 1:
+            above = sum(1 for _, role in e.lines if role != "grad")
+            block = 2 * max(above, len(e.lines) - above) * LINE_H + 6
+            room[e.src] = max(room[e.src], fanout[e.src] * block - 6)
     for node in scene.nodes:
         if node.extra and boxes[node.key].shape != "text":
             room[node.key] += LINE_H * len(node.extra)
@@ -514,6 +524,9 @@ def _layout(scene: _Scene, engine: str) -> _Layout:
         if key in boxes:
             width[r] = max(width[r], boxes[key].w)
     seen: set[tuple[str, str]] = set()
+    fanout: dict[str, int] = {}
+    for e in scene.edges:
+        fanout[e.src] = fanout.get(e.src, 0) + 1
     for i, e in enumerate(scene.edges):
         r = rank[e.src]
         label = max((_text_width(t, LABEL_FONT) for t, _ in e.lines), default=0.0)
@@ -525,6 +538,8 @@ def _layout(scene: _Scene, engine: str) -> _Layout:
         rise = abs(across[nxt] - across[e.src])
         gap[r] = max(gap[r], label + 28 + (max(24.0, min(rise, 150.0) * 0.6) if label and
                                              rise > 4 else 0.0))
+        if label and fanout[e.src] > 1:   # wires that fan out part into lanes first
+            gap[r] = max(gap[r], label + 14 + LANE_SPLIT + max(40.0, min(rise, 200.0) * 0.5))
     xs = []
     x = 0.0
     for r in range(nranks):
@@ -633,12 +648,47 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
     fanout: dict[str, int] = {}
     for e in scene.edges:
         fanout[e.src] = fanout.get(e.src, 0) + 1
+    # A value that fans out: its wires part into lanes, ordered like their targets, so that each
+    # carries its own numbers on a straight run.
+    lanes: dict[int, float] = {}
+    by_source: dict[str, list[int]] = {}
+    for i, e in enumerate(scene.edges):
+        if e.lines and fanout[e.src] > 1:
+            by_source.setdefault(e.src, []).append(i)
+    for key, wires in by_source.items():
+        def toward(i: int) -> float:
+            route = layout.routes.get(i)
+            return route[0][1] if route else boxes[scene.edges[i].dst].y
+        wires = sorted(wires, key=lambda i: (toward(i), i))
+        blocks = []
+        for i in wires:
+            above = sum(1 for _, role in scene.edges[i].lines if role != "grad")
+            blocks.append(2 * max(above, len(scene.edges[i].lines) - above) * LINE_H + 6)
+        total = sum(blocks) - 6
+        y = boxes[key].y - total / 2
+        for i, block in zip(wires, blocks):
+            lanes[i] = y + (block - 6) / 2
+            y += block
     all_pieces = []
     for i, e in enumerate(scene.edges):
         src, dst = boxes[e.src], boxes[e.dst]
         k = repeats.get((e.src, e.dst), 0)
         repeats[(e.src, e.dst)] = k + 1
         bends = list(layout.routes.get(i, []))
+        if i in lanes:
+            lane = lanes[i]
+            first_target = bends[0] if bends else (dst.x, dst.y)
+            start = _boundary(src, (src.x + 100, src.y), "out")
+            run = max(_text_width(t, LABEL_FONT) for t, _ in e.lines) + 14
+            if start[0] + LANE_SPLIT + run < first_target[0] - 30:
+                split = start[0] + LANE_SPLIT
+                bends = [(split, lane), (split + run, lane)] + bends
+                end = _boundary(dst, bends[-1], "in")
+                end_dir = (1.0, 0.0) if dst.shape == "text" else _unit((dst.x, dst.y), end)
+                pieces = _segments([start] + bends + [end], (1.0, 0.0), end_dir)
+                all_pieces.append(pieces)
+                wire_svg.append(_wire_svg(i, e, start, pieces))
+                continue
         if k:
             # A repeated argument (h * h): the second wire bows out far enough for its labels.
             above = sum(1 for _, role in e.lines if role != "grad")
@@ -667,12 +717,7 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
         end_dir = (1.0, 0.0) if dst.shape == "text" else _unit((dst.x, dst.y), end)
         pieces = _segments([start] + bends + [end], start_dir, end_dir)
         all_pieces.append(pieces)
-        d = f"M{_f(start[0])},{_f(start[1])}" + "".join(
-            f" C{_f(c1[0])},{_f(c1[1])} {_f(c2[0])},{_f(c2[1])} {_f(b[0])},{_f(b[1])}"
-            for _, c1, c2, b in pieces)
-        wire_svg.append(f'<g class="edge" id="edge{i}"><title>{html.escape(e.title)}</title>'
-                        f'<path d="{d}" fill="none" stroke="{INK}" stroke-width="1.2" '
-                        f'marker-end="url(#arrow)"/></g>')
+        wire_svg.append(_wire_svg(i, e, start, pieces))
     # Every wire is an obstacle for the other wires' labels.
     wire_points = []
     for i, pieces in enumerate(all_pieces):
@@ -685,7 +730,12 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
         if extra:
             width = max(_text_width(t, LABEL_FONT) for t, _ in extra) + 4
             top = box.y + box.h / 2 + 2
-            taken.append((box.x - width / 2, top, box.x + width / 2, top + LINE_H * len(extra)))
+            if box.shape != "text" and width - 4 > box.w:
+                right = box.x + box.w / 4
+                taken.append((right - width, top, right, top + LINE_H * len(extra)))
+            else:
+                taken.append((box.x - width / 2, top, box.x + width / 2,
+                              top + LINE_H * len(extra)))
     for i, e in enumerate(scene.edges):
         if e.lines:
             label_svg.append(_place_label(i, e, all_pieces[i], taken, wire_points))
@@ -705,7 +755,10 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
                                    cls="label"))
             y = box.y + box.h / 2 + LINE_H
             for text, role in node.extra:
-                parts.append(_svg_text(box.x, y, text, LABEL_FONT, _ROLE_COLOR[role],
+                # centred under the gate, or ending there when wider: wires leave to the right
+                wide = _text_width(text, LABEL_FONT) > box.w
+                parts.append(_svg_text(box.x + (box.w / 4 if wide else 0), y, text, LABEL_FONT,
+                                       _ROLE_COLOR[role], anchor="end" if wide else "middle",
                                        cls=role))
                 y += LINE_H
         else:
@@ -758,6 +811,15 @@ def _svg_text_from(scene: _Scene, layout: _Layout) -> str:
     return "\n".join(head + body + ["</svg>"]) + "\n"
 
 
+def _wire_svg(i: int, e: _VEdge, start, pieces) -> str:
+    d = f"M{_f(start[0])},{_f(start[1])}" + "".join(
+        f" C{_f(c1[0])},{_f(c1[1])} {_f(c2[0])},{_f(c2[1])} {_f(b[0])},{_f(b[1])}"
+        for _, c1, c2, b in pieces)
+    return (f'<g class="edge" id="edge{i}"><title>{html.escape(e.title)}</title>'
+            f'<path d="{d}" fill="none" stroke="{INK}" stroke-width="1.2" '
+            'marker-end="url(#arrow)"/></g>')
+
+
 def _unit(a, b) -> tuple[float, float]:
     dx, dy = a[0] - b[0], a[1] - b[1]
     n = math.hypot(dx, dy) or 1.0
@@ -793,7 +855,7 @@ def _place_label(i: int, e: _VEdge, pieces, taken: list, wire_points: list) -> s
             break
     _, px, py, box = best
     taken.append(box)
-    parts = [f'<g class="wire-label" id="label{i}">']
+    parts = [f'<g class="wire-label" id="label{i}"><title>{html.escape(e.title)}</title>']
     y = py - 4 - LINE_H * (len(above) - 1)
     for text, role in above:
         parts.append(_svg_text(px, y, text, LABEL_FONT, _ROLE_COLOR[role], cls=role))
