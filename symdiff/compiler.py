@@ -36,9 +36,12 @@ class Specialization:
     backward: Backward
     source: str                       # the module that runs: value-and-gradient function(s)
     function: Callable
-    scalar_function: Callable | None
+    scalar_function: Callable | None  # the math twin, written on the first call with floats
     shapes: dict[str, Shape] | None
     kinds: dict[str, str] | None
+    extra: list[str]
+    docstring: str
+    scalar_ok: bool
     full_source: str | None = None    # the same plus the forward/backward layer API
     layer_api: dict | None = None
 
@@ -94,13 +97,13 @@ class Compiled:
         except NeedsShapes:
             return None
         backward, extra = self._derivatives(graph, seeded)
-        main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra,
-                                   self._describe(graph, seeded))
+        docstring = self._describe(graph, seeded)
+        main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra, docstring,
+                                   ("numpy",))
         source = emit.module_text(self.program, [main])
         namespace = load_module(source, self.program.name)
-        scalar_fn = namespace.get(self.program.name + "_scalar") if main.scalar else None
-        spec = Specialization(graph, backward, source, namespace[self.program.name], scalar_fn,
-                              shapes, kinds)
+        spec = Specialization(graph, backward, source, namespace[self.program.name], None,
+                              shapes, kinds, extra, docstring, emit.scalar_ok(graph, backward))
         if not seeded:
             self._last = spec
         else:
@@ -143,12 +146,21 @@ class Compiled:
             self._last = spec
         return spec
 
+    def _scalar_function(self, spec: Specialization) -> Callable | None:
+        """The ``math`` twin of a shape-generic specialization, written when first needed."""
+        if spec.scalar_function is None and spec.scalar_ok:
+            part = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
+                                       spec.extra, spec.docstring, ("math",))
+            namespace = load_module(emit.module_text(self.program, [part]), self.program.name)
+            spec.scalar_function = namespace[self.program.name + "_scalar"]
+        return spec.scalar_function
+
     def _module(self, spec: Specialization, check: bool = False) -> str:
         """The full module of a specialization: value and gradients plus the layer API."""
         if spec.full_source is None or check:
             graph = trace(self.program, spec.shapes, spec.kinds)
-            main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt, [],
-                                       self._describe(spec.graph, False))
+            main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
+                                       spec.extra, spec.docstring)
             parts = [main, emit.layers(self.program, graph, self.wrt)]
             if check:
                 parts.append(emit.check_function(self.program, graph, self.wrt))
@@ -160,10 +172,11 @@ class Compiled:
     def __call__(self, *args: Any, dout: Any = None, **kwargs: Any):
         args = self._bind(args, kwargs)
         spec = self.generic
-        if spec is not None and spec.scalar_function is not None and dout is None \
+        if spec is not None and spec.scalar_ok and dout is None \
                 and all(type(a) is float or type(a) is int for a in args):
             try:
-                return spec.scalar_function(*[float(a) for a in args])
+                return (spec.scalar_function or self._scalar_function(spec))(
+                    *[float(a) for a in args])
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # a domain error in math: NumPy gives the IEEE answer (inf/nan) instead
         arrays = self._coerce(args)

@@ -31,18 +31,22 @@ class Emitted:
 
 
 def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list[str],
-                   extra_params: list[str], docstring: str) -> Emitted:
-    """``name(...)`` (and ``name_scalar`` when every value is a float) for a differentiated graph.
+                   extra_params: list[str], docstring: str,
+                   spellings: tuple[str, ...] = ("numpy", "math")) -> Emitted:
+    """``name(...)`` (NumPy) and ``name_scalar`` (``math``, when every value is a float) for a
+    differentiated graph; ``spellings`` picks which of the two to write.
 
     ``extra_params`` are inputs the differentiation added (``dout``, or the vectors of a
     Hessian-vector product); they follow the program's own parameters.
     """
     params = list(program.params) + list(extra_params)
     spec = _spec(program, graph, backward, program.name, params, docstring)
-    writer = codegen.FunctionWriter(graph, spec, _reserved(program))
-    functions = [writer.function()]
-    helpers = set(writer.helpers)
-    scalar = _scalar_ok(graph, spec)
+    functions, helpers = [], set()
+    if "numpy" in spellings:
+        writer = codegen.FunctionWriter(graph, spec, _reserved(program))
+        functions.append(writer.function())
+        helpers |= writer.helpers
+    scalar = "math" in spellings and scalar_ok(graph, backward)
     if scalar:
         spec.name = program.name + "_scalar"
         spec.docstring = "The same for Python floats, computed with the math module."
@@ -177,8 +181,9 @@ def shapes_text(program: Program, graph: Graph) -> str:
     return ", ".join(f"{p}{list(s)}" for p, s in zip(program.params, shapes))
 
 
-def _scalar_ok(graph: Graph, spec: codegen.FunctionSpec) -> bool:
-    nodes = graph.ancestors(spec.outputs + [g for g in spec.grads.values() if g is not None])
+def scalar_ok(graph: Graph, backward: Backward) -> bool:
+    """Whether every value is a float (shape-generic, each op spelled in ``math``)."""
+    nodes = graph.ancestors(graph.outputs + [g for g in backward.grads.values() if g is not None])
     return all(graph[n].shape is None for n in nodes if graph[n].op != "const") and \
         all(OPS[graph[n].op].math is not None for n in nodes
             if graph[n].op not in ("input", "const"))

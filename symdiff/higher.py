@@ -75,11 +75,11 @@ class HessianVectorProduct(Compiled):
     def _call_extended(self, inputs: list, vectors: list):
         arrays = self._coerce(inputs)
         spec = self.specialization(arrays)
-        if spec is self.generic and spec.scalar_function is not None and all(
+        if spec is self.generic and spec.scalar_ok and all(
                 type(a) in (float, int) for a in list(inputs) + list(vectors)):
             try:
-                value, hv = spec.scalar_function(*[float(a) for a in inputs],
-                                                 *[float(a) for a in vectors])
+                value, hv = self._scalar_function(spec)(*[float(a) for a in inputs],
+                                                        *[float(a) for a in vectors])
                 return value, hv
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass
