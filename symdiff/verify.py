@@ -28,7 +28,7 @@ NUMPY_FUNCTIONS = frozenset({
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
                             "fabs", "inf", "pi", "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
-                      "type", "int", "None", "True", "False", "dict", "zip"})
+                      "type", "int", "None", "True", "False", "dict", "zip", "slice"})
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
                      "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item"})
 ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arguments, ast.arg,
