@@ -185,7 +185,8 @@ class Compiled:
         value, grads = spec.function(*arrays, *douts)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
-        return value, _match_inputs(grads, dict(zip(self.params, args)))
+        single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
+        return value, _match_inputs(grads, dict(zip(self.params, args)), single)
 
     def forward(self, *args: Any, **kwargs: Any):
         """The layer API's forward pass: ``out, cache = g.forward(...)``."""
@@ -210,8 +211,15 @@ class Compiled:
         return spec.layer_api
 
     def _coerce(self, args: list) -> list:
-        return [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
-                for a, p in zip(args, self.params)]
+        """Integers become float64; float32 arrays stay float32 only if every float array is
+        float32 (otherwise all become float64); index inputs stay integers."""
+        arrays = [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
+                  for a, p in zip(args, self.params)]
+        kinds = {a.dtype for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"}
+        if np.dtype(np.float32) in kinds and len(kinds) > 1:
+            arrays = [a.astype(np.float64) if getattr(a, "dtype", None) == np.float32 else a
+                      for a in arrays]
+        return arrays
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
         if len(args) > len(self.params):
@@ -339,12 +347,16 @@ def _kind(value: Any) -> str:
     return "index" if dtype.kind in "iub" else "float"
 
 
-def _match_inputs(grads: dict, inputs: dict) -> dict:
-    """A float gradient for a float input; otherwise an array of the input's shape."""
+def _match_inputs(grads: dict, inputs: dict, single: bool = False) -> dict:
+    """A float gradient for a float input; otherwise an array of the input's shape (float32
+    when the computation ran in float32, ``single``)."""
     for name, grad in grads.items():
-        if isinstance(inputs[name], (int, float)) and not isinstance(inputs[name], bool) \
+        given = inputs[name]
+        if isinstance(given, (int, float)) and not isinstance(given, bool) \
                 and not _is_duck_array(grad):
             grads[name] = float(grad)
+        elif single and getattr(grad, "dtype", None) == np.float64:
+            grads[name] = grad.astype(np.float32)
     return grads
 
 

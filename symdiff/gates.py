@@ -789,7 +789,7 @@ def explain(source: Any, at: dict | None = None, dout: Any = None,
     outputs = circuit.outputs
     lines = []
     point = ", ".join(f"{k} = {_num(v)}" for k, v in at.items())
-    lines.append(f"{circuit.name}: " + "; ".join(f"{o.name} = {_pretty(o)}" for o in outputs)
+    lines.append("; ".join(f"{o.name} = {_pretty(o)}" for o in outputs)
                  + (f"   at {point}" if point else ""))
     lines.append("")
     lines.append("forward (each gate computes its value from its inputs):")

@@ -419,6 +419,11 @@ class Tracer:
 
     def apply(self, op: str, args: list, node: ast.AST, attrs: tuple = ()) -> Var:
         ids = [self.as_node(a, node) for a in args]
+        if op != "where":
+            # A comparison used as a number is 0.0 or 1.0 (NumPy's bool arithmetic would not
+            # add or negate it).
+            ids = [self.graph.apply("float", i) if OPS[self.graph[i].op].kind == "compare"
+                   else i for i in ids]
         if OPS[op].kind == "structural" and any(self.graph.shape(i) is None for i in ids):
             raise NeedsShapes()
         try:
