@@ -66,6 +66,7 @@ class Compiled:
         self._last_forward: Specialization | None = None
         self._last_seeded: Specialization | None = None
         self._ahead: Specialization | None = None
+        self._fast: Callable | None = None
         self.generic = self._specialize(None, {p: "index" for p in self.index_params})
         shapes = shapes or program.annotated_shapes()
         if self.generic is None and shapes:
@@ -153,6 +154,9 @@ class Compiled:
                                        spec.extra, spec.docstring, ("math",))
             namespace = load_module(emit.module_text(self.program, [part]), self.program.name)
             spec.scalar_function = namespace[self.program.name + "_scalar"]
+            if spec is self.generic and type(self) is Compiled:
+                self._fast = spec.scalar_function
+                self.__class__ = _float_dispatcher(self.params, spec.scalar_function)
         return spec.scalar_function
 
     def _module(self, spec: Specialization, check: bool = False) -> str:
@@ -170,6 +174,17 @@ class Compiled:
 
     # ---------------------------------------------------------------- calling
     def __call__(self, *args: Any, dout: Any = None, **kwargs: Any):
+        fast = self._fast
+        if fast is not None and not kwargs and dout is None and len(args) == len(self.params):
+            # The hot path for Python floats: straight into the math twin, no binding.
+            for a in args:
+                if type(a) is not float:
+                    break
+            else:
+                try:
+                    return fast(*args)
+                except (ValueError, OverflowError, ZeroDivisionError):
+                    pass
         args = self._bind(args, kwargs)
         spec = self.generic
         if spec is not None and spec.scalar_ok and dout is None \
@@ -275,6 +290,33 @@ class Compiled:
 
 
 # ==================================================================== helpers
+_MISSING = object()
+DISPATCH_TEMPLATE = """def __call__(_self, {params_missing}, **_kwargs):
+    if {all_floats} and not _kwargs:
+        try:
+            return _fast({params})
+        except (ValueError, OverflowError, ZeroDivisionError):
+            pass
+    _given = [_a for _a in ({params},) if _a is not _MISSING]
+    return _Compiled.__call__(_self, *_given, **_kwargs)
+"""
+
+
+def _float_dispatcher(params: list[str], fast: Callable) -> type:
+    """A subclass of Compiled whose ``__call__`` checks for Python floats with one ``type(a) is
+    float`` per input and calls the math twin directly: about a hundred nanoseconds over the
+    twin itself, which matters when one call is a microsecond. The parameter names are the
+    program's, checked by the frontend (which also keeps them from starting with '_', so
+    they cannot collide with the dispatcher's own names)."""
+    text = DISPATCH_TEMPLATE.format(
+        params=", ".join(params), params_missing=", ".join(f"{p}=_MISSING" for p in params),
+        all_floats=" and ".join(f"type({p}) is float" for p in params))
+    namespace = {"_fast": fast, "_MISSING": _MISSING, "_Compiled": Compiled}
+    exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), namespace)  # noqa: S102
+    return type("Compiled", (Compiled,), {"__call__": namespace["__call__"],
+                                          "__module__": __name__})
+
+
 def load_module(source: str, name: str) -> dict:
     """Verify generated code, then run it in a fresh namespace (linecache keeps tracebacks readable)."""
     tree = verify_module(source)

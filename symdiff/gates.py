@@ -1,4 +1,4 @@
-"""The lecture's gate API: a circuit of gates with ``forward()`` and ``backward()``, and explanations.
+"""The lecture's gate API: a circuit of gates with ``forward()`` / ``backward()``, and explanations.
 
 A :class:`Circuit` is the computational graph of a program (a formula, a ``def`` block, a Python
 function, or a :class:`~symdiff.Compiled`), seen as gates wired together::
@@ -10,9 +10,9 @@ function, or a :class:`~symdiff.Compiled`), seen as gates wired together::
         print(gate.name, gate.op, gate.value, gate.grad)
 
 Each :class:`Gate` knows its label (``+``, ``*``, ``exp``, ``1/x``, ``@``...), its name (the user's
-name for the value, or a generated one), the gates it reads, its forward value, the upstream gradient
-``dL/d(gate)`` it received, its local gradients (SymPy expressions from the op's partial templates,
-and their numbers) and the gradient it sent to each input. The numbers come from
+name for the value, or a generated one), the gates it reads, its forward value, the upstream
+gradient ``dL/d(gate)`` it received, its local gradients (SymPy expressions from the op's partial
+templates, and their numbers) and the gradient it sent to each input. The numbers come from
 :class:`symdiff.interpret.Interpreter`, the engine the generated code is tested against.
 
 :func:`explain` prints the backward pass step by step; :func:`latex_gradients` gives the closed-form
@@ -35,7 +35,7 @@ from .errors import InputError, SymdiffError
 from .frontend import Program, parse
 from .graph import Graph as _Graph
 from .interpret import Interpreter, _vjp
-from .ops import ARG_SYMBOLS, OPS, PREC_ATOM, PREC_UNARY, Y, Compare, Sigmoid, Sign
+from .ops import ARG_SYMBOLS, OPS, PREC_ATOM, PREC_UNARY, Compare, Sigmoid, Sign, Y
 from .trace import NeedsShapes, trace
 
 __all__ = ["Circuit", "Gate", "Local", "explain", "latex_gradients", "format_number"]
@@ -82,8 +82,8 @@ def _sympy_number(value: float) -> sympy.Expr:
 def gate_label(graph: _Graph, n: int) -> str:
     """The label of node ``n`` in pictures: its gate, with a constant argument folded in.
 
-    ``add(x, 1)`` is the ``+1`` gate, ``div(1, x)`` the ``1/x`` gate, ``neg`` the ``*-1`` gate, as on
-    the lecture's slides; an input is labelled with its name.
+    ``add(x, 1)`` is the ``+1`` gate, ``div(1, x)`` the ``1/x`` gate, ``neg`` the ``*-1`` gate, as
+    on the lecture's slides; an input is labelled with its name.
     """
     node = graph[n]
     if node.op == "input":
@@ -105,7 +105,7 @@ def gate_label(graph: _Graph, n: int) -> str:
 
 
 def _folded(graph: _Graph, n: int) -> tuple[str, int] | None:
-    """(label, position of the constant) when node ``n`` is a binary gate with one constant input."""
+    """(label, position of the constant) when ``n`` is a binary gate with one constant input."""
     node = graph[n]
     if len(node.args) != 2 or OPS[node.op].kind not in ("elementwise", "compare"):
         return None
@@ -149,7 +149,7 @@ class _NameWriter:
 
 
 def _statement_text(graph: _Graph, n: int, names: dict[int, str]) -> str:
-    """The right-hand side of node ``n`` over its inputs' names: ``q * z``, ``exp(u)``, ``X @ W1``."""
+    """Node ``n`` over its inputs' names: ``q * z``, ``exp(u)``, ``X @ W1``."""
     node = graph[n]
     spec = OPS[node.op]
     writer = _NameWriter(graph, names)
@@ -261,7 +261,9 @@ class Gate:
         self.inputs: list[Gate] = []        # the gates it reads (constants left out)
 
     def __repr__(self) -> str:
-        shown = "" if self.value is None else f" value={format_number(self.value, 4) if np.ndim(self.value) == 0 else 'array' + str(np.shape(self.value))}"
+        value = self.value
+        shown = "" if value is None else " value=" + (
+            format_number(value, 4) if np.ndim(value) == 0 else f"array{np.shape(value)}")
         return f"<Gate {self.name} = {self.statement}{shown}>"
 
     # ------------------------------------------------------------ structure
@@ -281,7 +283,7 @@ class Gate:
 
     @property
     def expr(self):
-        """This gate as a SymPy expression in its inputs' names (``q*z``); None for structural ops."""
+        """This gate as SymPy in its inputs' names (``q*z``); None for structural ops."""
         if self.kind != "gate":
             return self.symbol
         spec = OPS[self.node.op]
@@ -304,7 +306,7 @@ class Gate:
 
     @property
     def grad(self):
-        """The upstream gradient dL/d(this gate) it received (None before :meth:`Circuit.backward`)."""
+        """The upstream gradient dL/d(this gate) it received (None before backward())."""
         c = self.circuit
         if not c._backward_done or self.kind == "const":
             return None
@@ -319,7 +321,7 @@ class Gate:
 
     @property
     def sent(self) -> list[tuple["Gate", Any]]:
-        """``(input gate, gradient sent)`` for each argument it sent a gradient to, after backward."""
+        """``(input gate, gradient sent)`` per argument it sent a gradient to, after backward."""
         c = self.circuit
         if not c._backward_done or self.kind != "gate":
             return []
@@ -785,7 +787,6 @@ def explain(source: Any, at: dict | None = None, dout: Any = None,
     circuit.forward(**at)
     circuit.backward(dout)
     relevant = _relevant(circuit, wrt)
-    graph = circuit.graph
     outputs = circuit.outputs
     lines = []
     point = ", ".join(f"{k} = {_num(v)}" for k, v in at.items())

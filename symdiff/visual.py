@@ -4,16 +4,16 @@
     symdiff.visual.render("(x+y)*z", "circuit.svg", at=...)      # .dot, .svg (and .png)
 
 The picture reads like the lecture's slides: inputs on the left, one node per gate labelled with the
-gate (``+``, ``*``, ``exp``, ``1/x``, ``@``...), data flowing left to right. Given a point, every wire
-shows its forward value (green, above) and the gradient flowing back along it (red, below). Wires of
-array programs show their shapes instead, and with a point the min, mean and max of the value and of
-the gradient.
+gate (``+``, ``*``, ``exp``, ``1/x``, ``@``...), data flowing left to right. Given a point, every
+wire shows its forward value (green, above) and the gradient flowing back along it (red, below).
+Wires of array programs show their shapes instead, and with a point the min, mean and max of the
+value and of the gradient.
 
-SVG and PNG come from Graphviz's ``dot`` when it is installed. Without it, symdiff lays the graph out
-itself: with ``grandalf`` (a pure-Python Sugiyama layout, ``pip install "symdiff[graph]"``) when it
-is importable, else with a simple layered layout of its own, so ``pip install symdiff`` alone always
-gives an SVG. A PNG needs Graphviz (or ``rsvg-convert`` / ``cairosvg`` to convert the SVG).
-Output is deterministic: the same circuit and point give the same text.
+SVG and PNG come from Graphviz's ``dot`` when it is installed. Without it, symdiff lays the graph
+out itself: with ``grandalf`` (a pure-Python Sugiyama layout, ``pip install "symdiff[graph]"``)
+when it is importable, else with a simple layered layout of its own, so ``pip install symdiff``
+alone always gives an SVG. A PNG needs Graphviz (or ``rsvg-convert`` / ``cairosvg`` to convert
+the SVG). Output is deterministic: the same circuit and point give the same text.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .gates import Circuit, as_circuit, format_number, _folded
+from .gates import Circuit, _folded, as_circuit, format_number
 
 __all__ = ["to_dot", "to_svg", "render", "Rendered", "VALUE_COLOR", "GRAD_COLOR"]
 
@@ -204,7 +204,7 @@ def to_dot(circuit: Any, at: dict | None = None, wrt: list[str] | None = None) -
 def _dot_text(scene: _Scene) -> str:
     out = [f"digraph {_dot_string(scene.name)} {{"]
     out.append('  graph [rankdir=LR, bgcolor="white", nodesep=0.35, ranksep=0.55, '
-               f'fontname="Helvetica", fontsize=10, pad=0.2];')
+               'fontname="Helvetica", fontsize=10, pad=0.2];')
     out.append(f'  node [fontname="Helvetica", fontsize=14, color="{INK}", fontcolor="{INK}"];')
     out.append(f'  edge [fontname="Helvetica", fontsize=11, color="{INK}", arrowsize=0.7];')
     legend = _legend(scene)
@@ -225,7 +225,9 @@ def _dot_text(scene: _Scene) -> str:
         elif node.kind == "const":
             attrs += ["shape=plaintext", "fontsize=12", f'fontcolor="{SHAPE_COLOR}"']
         elif len(node.label) <= 3:
-            attrs += ["shape=circle", "width=0.5", "fixedsize=true"]
+            width = "0.5" if len(node.label) < 3 or node.label in ("*-1", "1/x", "x^2") \
+                else "0.6"
+            attrs += ["shape=circle", f"width={width}", "fixedsize=true"]
         else:
             attrs += ["shape=ellipse", "height=0.5", "margin=\"0.06,0.02\""]
         if node.extra and node.kind in ("input", "output", "const"):
@@ -558,7 +560,7 @@ def _layout(scene: _Scene, engine: str) -> _Layout:
 
 
 def _place_across(order: list[list[str]], info: dict, room: dict[str, float]) -> dict[str, float]:
-    """Coordinates across the flow: each node near its neighbours' mean, in order, never touching."""
+    """Coordinates across the flow: each node near its neighbours' mean, in order, apart."""
     size = {k: room.get(k, 12.0) for layer in order for k in layer}
     pos: dict[str, float] = {}
     for layer in order:
