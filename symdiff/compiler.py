@@ -154,7 +154,7 @@ class Compiled:
                                        spec.extra, spec.docstring, ("math",))
             namespace = load_module(emit.module_text(self.program, [part]), self.program.name)
             spec.scalar_function = namespace[self.program.name + "_scalar"]
-            if spec is self.generic and type(self) is Compiled:
+            if spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
                 self.__class__ = _float_dispatcher(self.params, spec.scalar_function)
         return spec.scalar_function

@@ -854,8 +854,12 @@ def explain(source: Any, at: dict | None = None, dout: Any = None,
 
 
 def _pretty(gate: Gate) -> str:
-    formula = gate.formula
-    return _sympy_text(formula) if formula is not None else gate.statement
+    """The output's closed form when it is short, else its gate over its inputs."""
+    if len(gate.circuit) <= 60:
+        formula = gate.formula
+        if formula is not None and sympy.count_ops(formula) <= 40:
+            return _sympy_text(formula)
+    return gate.statement
 
 
 # ================================================================= LaTeX

@@ -27,19 +27,6 @@ def _sum_to(g, shape, out_shape=()):
     return np.broadcast_to(g, full).sum(axis=axes).reshape(shape)
 
 
-def _sigmoid(x):
-    """The logistic function on a Python float, without overflow at either end."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus(x):
-    """log(1 + exp(x)) on a Python float, without overflow."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
 def _sign(x):
     """sign(x) on a Python float, with sign(0) = 0."""
     return float((x > 0.0) - (x < 0.0))
@@ -69,4 +56,4 @@ def _logsumexp(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-HELPERS = {f.__name__: f for f in (_sum_to, _sigmoid, _softplus, _sign, _max_mask, _logsumexp)}
+HELPERS = {f.__name__: f for f in (_sum_to, _sign, _max_mask, _logsumexp)}

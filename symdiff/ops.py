@@ -175,11 +175,14 @@ def _sigmoid(x):
 
 
 register(Op("sigmoid", 1, "np.exp(-np.logaddexp(0.0, -{0}))", _sigmoid,
-            lambda a: 1 / (1 + sympy.exp(-a)), arg_prec=(PREC_UNARY,), math="_sigmoid({0})",
-            partials=(Y * (1 - Y),), math_helpers=("_sigmoid",), symbol="sigmoid"))
+            lambda a: 1 / (1 + sympy.exp(-a)), arg_prec=(PREC_UNARY,),
+            # Inline on floats: where exp overflows (t < -709) math raises OverflowError and the
+            # call falls back to the NumPy spelling above, which never overflows.
+            math="1.0 / (1.0 + math.exp(-{0}))", prec=PREC_MUL,
+            partials=(Y * (1 - Y),), symbol="sigmoid"))
 register(Op("softplus", 1, "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x),
-            lambda a: sympy.log(1 + sympy.exp(a)), math="_softplus({0})",
-            partials=(Sigmoid(A),), math_helpers=("_softplus",), symbol="softplus"))
+            lambda a: sympy.log(1 + sympy.exp(a)), math="math.log1p(math.exp({0}))",
+            partials=(Sigmoid(A),), symbol="softplus"))
 # relu'(0) = 0: the mask is a > 0, matching max(0, x) with its tie going to the first argument.
 register(Op("relu", 1, "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0),
             lambda a: sympy.Max(0, a), math="max({0}, 0.0)",
