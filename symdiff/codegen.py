@@ -22,6 +22,7 @@ from .helpers import HELPERS
 from .ops import OPS, PREC_ATOM, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
+QUIET = "\x00"  # marks a statement to run under np.errstate (see FunctionWriter._guarded)
 INLINE_STRUCTURAL = frozenset({"transpose", "reshape"})  # cheap views read well inline: h.T @ d
 
 CONVENTIONS = (
@@ -183,12 +184,15 @@ class FunctionWriter:
         forward: list[str] = []
         backward: list[str] = []
         last_origin = None
+        masked = self._masked_only()
+        self.quiet: dict[int, bool] = {}
         for n in self.nodes:
             node = graph[n]
             if node.op in ("input", "const"):
                 continue
-            depth[n] = 1 + max((depth.get(a, 0) for a in node.args if a not in self.names),
-                               default=0)
+            inline = [a for a in node.args if a not in self.names]
+            depth[n] = 1 + max((depth.get(a, 0) for a in inline), default=0)
+            self.quiet[n] = n in masked or any(self.quiet.get(a, False) for a in inline)
             self.text[n] = self._render(n)
             if not self._needs_line(n, depth[n]) and n not in grad_owner:
                 continue
@@ -203,13 +207,34 @@ class FunctionWriter:
             else:
                 name = self._name_for(n, adjoint_of)
             statement = OPS[node.op].statement
-            if statement is not None:
-                lines.extend(statement(self, node, name))
-            else:
-                lines.append(f"{name} = {self.text[n][0]}")
+            text = statement(self, node, name) if statement else [f"{name} = {self.text[n][0]}"]
+            lines.extend(self._mark_quiet(text, self.quiet[n]))
             self.names[n] = name
             depth[n] = 0
         return forward, backward + self._gradient_lines()
+
+    def _masked_only(self) -> set[int]:
+        """Nodes whose every use is a branch of where() (or another such node): their values
+        matter only where the mask selects them, so NumPy's warnings about the others (sqrt of a
+        negative, a division by zero) are noise."""
+        if self.mode != "numpy":
+            return set()
+        uses: dict[int, list[tuple[int, int]]] = {n: [] for n in self.nodes}
+        for n in self.nodes:
+            for position, arg in enumerate(self.graph[n].args):
+                uses[arg].append((n, position))
+        roots = set(self.spec.outputs) | {g for g in self.spec.grads.values() if g is not None}
+        masked: set[int] = set()
+        for n in reversed(self.nodes):
+            if n not in roots and uses[n] and all(
+                    (self.graph[c].op == "where" and position > 0) or c in masked
+                    for c, position in uses[n]):
+                masked.add(n)
+        return masked
+
+    @staticmethod
+    def _mark_quiet(lines: list[str], quiet: bool) -> list[str]:
+        return [QUIET + line for line in lines] if quiet else lines
 
     def _describe(self, n: int) -> str:
         if self.graph[n].op == "input":
@@ -234,7 +259,8 @@ class FunctionWriter:
                 target = self.names[g]
             else:
                 target = self.namer.fresh("d" + name)
-                lines.append(f"{target} = {self.expr(g)}")
+                lines += self._mark_quiet([f"{target} = {self.expr(g)}"],
+                                          self.quiet.get(g, False))
             self.grad_names[name] = target
         return lines
 
@@ -261,12 +287,20 @@ class FunctionWriter:
         return "\n".join(out)
 
     def _guarded(self, lines: list[str]) -> list[str]:
-        """Indent a body; where() evaluates both branches, so NumPy's warnings about the branch
-        it discards (sqrt of a negative, log of 0) are silenced for the functions that use it."""
-        if self.mode == "numpy" and any(self.graph[n].op == "where" for n in self.nodes):
-            return _indent(['with np.errstate(divide="ignore", invalid="ignore", over="ignore"):']
-                           + _indent(lines))
-        return _indent(lines)
+        """Indent a body, putting each run of statements marked quiet (they compute values that
+        where() may discard) under ``np.errstate``."""
+        out: list[str] = []
+        run: list[str] = []
+        for line in lines + [""]:
+            if line.startswith(QUIET):
+                run.append(line[len(QUIET):])
+                continue
+            if run:
+                out.append('with np.errstate(divide="ignore", invalid="ignore", over="ignore"):')
+                out += _indent(run)
+                run = []
+            out.append(line)
+        return _indent(out[:-1])
 
     def layer_functions(self, inputs: list[str], seeds: list[str], names: tuple[str, str],
                         docs: tuple[str, str]) -> tuple[str, str]:

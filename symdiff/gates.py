@@ -21,7 +21,6 @@ partial derivatives as LaTeX. Pictures of circuits are in :mod:`symdiff.visual`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterator
@@ -160,17 +159,14 @@ def _statement_text(graph: _Graph, n: int, names: dict[int, str]) -> str:
             text = None
         if text is not None:
             return text.replace("np.", "")
-    if node.op == "where":
-        fmt = "where({0}, {1}, {2})"
-    elif node.op == "neg":
-        fmt = "-{0}"
-    else:
-        fmt = spec.math or spec.numpy or (spec.gate + "(" + ", ".join(
-            "{%d}" % i for i in range(len(node.args))) + ")")
-        fmt = fmt.replace("math.", "").replace("np.", "")
-        fmt = re.sub(r"(?<![\w.])_(\w+)\(", r"\1(", fmt)
     args = [writer.expr(a, PREC_ATOM) for a in node.args]
-    return fmt.format(*args)
+    symbol = spec.symbol or node.op
+    if node.op == "neg":
+        return f"-{args[0]}"
+    if len(args) == 2 and not symbol.isidentifier():        # + - * / ** and comparisons
+        return f"{args[0]} {symbol} {args[1]}"
+    # a function of its inputs: exp(u), sigmoid(t), max(a, x), where(c, a, b)
+    return f"{symbol}({', '.join(args)})"
 
 
 class _Printer(StrPrinter):
