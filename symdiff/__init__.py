@@ -10,7 +10,12 @@ __version__ = "0.1.0"
 from .compiler import Compiled, Gradients, compile, gradients  # noqa: E402,A004
 from .higher import Hessian, HessianVectorProduct, Jacobian, hessian, hvp, jacobian  # noqa: E402
 from .errors import InputError, ParseError, ShapeError, SourceError, SymdiffError  # noqa: E402
+from .gates import Circuit, Gate, explain, latex_gradients  # noqa: E402
+from .visual import render, to_dot  # noqa: E402
+
+Graph = Circuit   # the lecture's forward()/backward() gate API: symdiff.Graph("(x+y)*z")
 
 __all__ = ["compile", "gradients", "hvp", "hessian", "jacobian", "Hessian",
+           "Graph", "Circuit", "Gate", "explain", "latex_gradients", "to_dot", "render",
            "HessianVectorProduct", "Jacobian", "Compiled", "Gradients", "SymdiffError", "ParseError", "ShapeError", "SourceError",
            "InputError", "__version__"]

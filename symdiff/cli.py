@@ -3,6 +3,7 @@
     symdiff grad "(x+y)*z" --at x=-2,y=5,z=-4
     symdiff compile model.py:loss --wrt W1,b1 -o loss_grad.py
     symdiff check "x*sin(y)" --at x=1,y=2
+    symdiff graph "(x+y)*z" --at x=-2,y=5,z=-4 -o circuit.svg
 
 A user mistake prints one message and exits with status 2, without a traceback.
 """
@@ -23,6 +24,7 @@ from .compiler import Compiled, gradients, second_derivatives
 from .higher import Hessian
 from .errors import SymdiffError
 from .frontend import parse, parse_file_function
+from .gates import Circuit, explain, latex_gradients
 
 FILE_SOURCE = re.compile(r"^(?P<path>[^:]+\.py)(?::(?P<name>[A-Za-z_]\w*))?$")
 EXIT_USAGE = 2
@@ -93,8 +95,13 @@ def cmd_grad(args) -> int:
     program = compiled.program
     wrt = compiled.wrt
     name = program.name
+    if args.explain and args.at is None:
+        raise SymdiffError("--explain walks the backward pass at a point: give it with --at")
     if compiled.generic is None:
         print(_needs_shapes(compiled) or compiled.source)
+    elif args.latex:
+        for line in latex_gradients(program, wrt, value=True):
+            print(line)
     else:
         forms = gradients(program, wrt)
         for symbol, expr in forms.intermediates:
@@ -121,7 +128,57 @@ def cmd_grad(args) -> int:
             for i, a in enumerate(compiled.wrt):
                 for b in compiled.wrt[i:]:
                     print(f"{_second(name, a, b)} = {format_number(hess[a][b])}")
+        if args.explain:
+            print()
+            print(explain(Circuit(program), at=point, wrt=wrt))
     return 0
+
+
+def cmd_graph(args) -> int:
+    """The computational graph as DOT (standard output) or pictures (-o): values and gradients
+    on the wires with --at."""
+    from .visual import render, to_dot, to_svg
+
+    program = load_program(args.source)
+    circuit = Circuit(program, shapes=parse_shapes(args.shapes), elementary=args.elementary)
+    point = None
+    if args.at is not None:
+        point = parse_point(args.at, program.params)
+        missing = [p for p in program.params if p not in point]
+        if missing:
+            raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
+    elif circuit.graph is None:
+        _needs_shapes_for(program.name)
+    wrt = _wrt(args.wrt)
+    if wrt:
+        for w in wrt:
+            if w not in program.params:
+                raise SymdiffError(f"--wrt names {w!r}, which is not an input "
+                                   f"(inputs: {', '.join(program.params)})")
+    if args.output:
+        formats = ("dot", "svg", "png") if args.format is None else \
+            ("dot",) if args.format == "dot" else ("dot", args.format)
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = render(circuit, args.output, at=point, wrt=wrt, formats=formats,
+                            engine=args.engine)
+        for w in caught:
+            print(f"symdiff: note: {w.message}", file=sys.stderr)
+        for path in result.paths():
+            print(f"wrote {path}", file=sys.stderr)
+    elif args.format in (None, "dot"):
+        sys.stdout.write(to_dot(circuit, at=point, wrt=wrt))
+    elif args.format == "svg":
+        sys.stdout.write(to_svg(circuit, at=point, wrt=wrt, engine=args.engine))
+    else:
+        raise SymdiffError("--format png needs a file: give it with -o")
+    return 0
+
+
+def _needs_shapes_for(name: str) -> None:
+    raise SymdiffError(f"{name} works on arrays whose shapes it reads: give them with --shapes "
+                       "NAME=SIZExSIZE,... (or annotate the parameters)")
 
 
 def _second(name: str, a: str, b: str) -> str:
@@ -227,6 +284,23 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--at", help="evaluate at a point, e.g. x=-2,y=5,z=-4")
     grad.add_argument("--order", type=int, choices=(1, 2), default=1,
                       help="2: also print the second derivatives (the Hessian)")
+    grad.add_argument("--explain", action="store_true", help="walk the backward pass at --at "
+                      "gate by gate: upstream gradient, local gradient, what each gate sends")
+    grad.add_argument("--latex", action="store_true", help="print the closed forms as LaTeX: "
+                      "\\frac{\\partial f}{\\partial x} = ...")
+    graph = command("graph", "draw the computational graph (DOT on standard output, or "
+                    "pictures with -o)", cmd_graph)
+    graph.add_argument("--at", help="show forward values and gradients on the wires at a "
+                       "point, e.g. x=-2,y=5,z=-4")
+    graph.add_argument("-o", "--output", help="write PATH.dot, PATH.svg and PATH.png (the PNG "
+                       "needs Graphviz)")
+    graph.add_argument("--format", choices=("dot", "svg", "png"),
+                       help="what to print or write (default: DOT on standard output; all with -o)")
+    graph.add_argument("--engine", choices=("auto", "graphviz", "python", "grandalf", "layered"),
+                       default="auto", help="SVG layout: Graphviz's dot when installed (auto), "
+                       "or pure Python")
+    graph.add_argument("--elementary", action="store_true", help="draw fused gates (sigmoid, "
+                       "softplus) in elementary gates (*-1, exp, +1, 1/x), as the lecture does")
     comp = command("compile", "write the generated NumPy module", cmd_compile)
     comp.add_argument("-o", "--output", help="file to write (default: standard output)")
     comp.add_argument("--check", action="store_true", help="add check_gradients(seed=0) to "
