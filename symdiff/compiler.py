@@ -46,6 +46,15 @@ class Specialization:
     layer_api: dict | None = None
 
 
+class Cache(dict):
+    """What a forward pass keeps for its backward: the generated forward's dict of arrays, which
+    also remembers the specialization (input shapes) it came from."""
+
+    def __init__(self, values: dict, specialization: Specialization):
+        super().__init__(values)
+        self.specialization = specialization
+
+
 class Compiled:
     """A compiled program: call it for the value and the gradients.
 
@@ -159,12 +168,18 @@ class Compiled:
                 self.__class__ = _float_dispatcher(self.params, spec.scalar_function)
         return spec.scalar_function
 
+    # Whether modules carry the forward/backward layer API (not for second-order functions).
+    has_layers = True
+
     def _module(self, spec: Specialization, check: bool = False) -> str:
         """The full module of a specialization: value and gradients plus the layer API."""
         if spec.full_source is None or check:
-            graph = trace(self.program, spec.shapes, spec.kinds)
             main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
                                        spec.extra, spec.docstring)
+            if not self.has_layers:
+                spec.full_source = emit.module_text(self.program, [main])
+                return spec.full_source
+            graph = trace(self.program, spec.shapes, spec.kinds)
             parts = [main, emit.layers(self.program, graph, self.wrt)]
             if check:
                 parts.append(emit.check_function(self.program, graph, self.wrt))
@@ -208,14 +223,16 @@ class Compiled:
         arrays = self._coerce(self._bind(args, kwargs))
         spec = self.specialization(arrays)
         self._last_forward = spec
-        return self._layer_api(spec)["forward"](*arrays)
+        out, cache = self._layer_api(spec)["forward"](*arrays)
+        return out, Cache(cache, spec)
 
     def backward(self, dout: Any, cache: dict) -> dict:
         """The layer API's backward pass: the gradients of the inputs given the upstream ``dout``
         (one array per output, as a tuple, for several outputs) and the forward's ``cache``."""
-        if self._last_forward is None:
+        spec = getattr(cache, "specialization", None) or self._last_forward
+        if spec is None:
             raise SymdiffError("call forward() before backward()")
-        return self._layer_api(self._last_forward)["backward"](dout, cache)
+        return self._layer_api(spec)["backward"](dout, cache)
 
     def _layer_api(self, spec: Specialization) -> dict:
         if spec.layer_api is None:

@@ -112,6 +112,8 @@ def parse(source_or_fn: str | Callable, name: str | None = None,
 
     ``constants`` are numbers the program may read by name (module-level settings such as ``reg``).
     """
+    if isinstance(source_or_fn, Program):
+        return source_or_fn
     constants = dict(constants or {})
     if callable(source_or_fn) and not isinstance(source_or_fn, str):
         source, found = _function_source(source_or_fn)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .adjoint import Backward, differentiate
 from .codegen import Namer
-from .compiler import Compiled, _check_wrt
+from .compiler import Compiled, _check_wrt, _coerce, _is_duck_array
 from .errors import InputError, SymdiffError
 from .frontend import parse
 from .graph import Graph
@@ -30,6 +30,8 @@ class HessianVectorProduct(Compiled):
 
     ``v`` gives one array per differentiated input (shaped like it); missing ones count as zero.
     """
+
+    has_layers = False
 
     def __init__(self, program, wrt=None, shapes=None):
         namer = Namer(set(program.identifiers) | {program.name})
@@ -68,8 +70,6 @@ class HessianVectorProduct(Compiled):
         if unknown:
             raise InputError(f"v has parts for {', '.join(sorted(unknown))}, which are not "
                              f"differentiated (wrt: {', '.join(self.wrt)})")
-        extended = dict(zip(self.params, inputs))
-        extended.update(dict(zip(self.vector_names.values(), vectors)))
         return self._call_extended(inputs, vectors)
 
     def _call_extended(self, inputs: list, vectors: list):
@@ -83,9 +83,10 @@ class HessianVectorProduct(Compiled):
                 return value, hv
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass
-        value, hv = spec.function(*arrays, *[np.asarray(x, dtype=float) for x in vectors])
+        vectors = [_coerce(x, f"v[{name!r}]") for x, name in zip(vectors, self.wrt)]
+        value, hv = spec.function(*arrays, *vectors)
         for name, x in zip(self.params, inputs):
-            if name in hv and np.ndim(x) == 0:
+            if name in hv and isinstance(x, (int, float)) and not _is_duck_array(hv[name]):
                 hv[name] = float(hv[name])
         return value, hv
 

@@ -205,7 +205,7 @@ def _extreme(name, fn, pick):
                               f"{', lowest=True' if fn == 'min' else ''})", PREC_ATOM),
                 lambda graph, n, pos, g: None,
                 lambda n, args: _max_mask(args[0], n.attrs[0], lowest=fn == "min"),
-                lambda n, pos, g, args, out: None, "argmax", helpers=("_max_mask",))
+                lambda n, pos, g, args, out: None, f"arg{fn}", helpers=("_max_mask",))
 
 
 _extreme("max", "max", np.argmax)
