@@ -33,7 +33,9 @@ EXIT_USAGE = 2
 def load_program(source: str):
     """SOURCE is a formula, a ``def`` block, or ``path.py:function`` (the file is parsed, not run)."""
     match = FILE_SOURCE.match(source.strip())
-    if match and os.path.exists(match["path"]):
+    if match:
+        if not os.path.exists(match["path"]):
+            raise SymdiffError(f"no such file: {match['path']}")
         return parse_file_function(match["path"], match["name"])
     return parse(source)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import math
 from dataclasses import dataclass, field
 
 from . import __version__
@@ -151,7 +152,7 @@ class FunctionWriter:
         if node.op == "input":
             return node.attrs[0]
         if node.op == "const":
-            text, prec = _literal(node.value)
+            text, prec = _literal(node.value, self.mode)
         else:
             text, prec = self.text[n]
         return f"({text})" if prec < need else text
@@ -167,6 +168,10 @@ class FunctionWriter:
             raise NotImplementedError(f"{node.op} has no {self.mode} spelling")
         if spec.printer is not None and self.mode == "numpy":
             return spec.printer(self, node)
+        if self.mode == "math" and node.op == "pow" and not _integral(self.graph, node.args[1]):
+            # float ** float is complex for a negative base; math.pow raises ValueError instead,
+            # and the call falls back to NumPy's nan.
+            return f"math.pow({self.expr(node.args[0])}, {self.expr(node.args[1])})", PREC_ATOM
         args = [self.expr(a, spec.arg_prec[i]) for i, a in enumerate(node.args)]
         prec = spec.prec
         if self.mode == "math" and node.op == "where":
@@ -338,8 +343,17 @@ def _indent(lines: list[str]) -> list[str]:
     return ["    " + line if line else "" for line in lines]
 
 
-def _literal(value: float) -> tuple[str, int]:
+def _integral(graph: Graph, node_id: int) -> bool:
+    node = graph[node_id]
+    return node.op == "const" and math.isfinite(node.value) and node.value.is_integer()
+
+
+def _literal(value: float, mode: str = "numpy") -> tuple[str, int]:
     """Constants print as floats: ``np.where(c, 1, 0)`` would make an integer array."""
+    if not math.isfinite(value):
+        module = "math" if mode == "math" else "np"
+        text = f"{'-' if value < 0 else ''}{module}.{'nan' if value != value else 'inf'}"
+        return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
     text = repr(value)
     return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
 

@@ -210,6 +210,8 @@ class Compiled:
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # a domain error in math: NumPy gives the IEEE answer (inf/nan) instead
         arrays = self._coerce(args)
+        if spec is not None:
+            _check_broadcast(self.params, arrays)
         spec = self.specialization(arrays, dout)
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
         value, grads = spec.function(*arrays, *douts)
@@ -351,6 +353,8 @@ def _check_wrt(wrt, params: list[str]) -> list[str]:
         return list(params)
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",") if w.strip()]
+    if not isinstance(wrt, (list, tuple)) or not all(isinstance(w, str) for w in wrt):
+        raise InputError(f"wrt must be a list of input names, got {wrt!r}"[:200])
     wrt = list(wrt)
     for name in wrt:
         if name not in params:
@@ -374,9 +378,12 @@ def _coerce(value: Any, name: str) -> Any:
             return value.astype(np.float64)
         return value
     if isinstance(value, (float, np.floating)) and not isinstance(value, np.float32):
-        return float(value)
+        return np.float64(value)  # NumPy's IEEE semantics (1/0 is inf), not Python's
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return float(value)
+        try:
+            return np.float64(float(value))
+        except OverflowError:
+            raise InputError(f"input {name!r} is too large for a float") from None
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and other objects NumPy cannot take
@@ -386,6 +393,16 @@ def _coerce(value: Any, name: str) -> Any:
     if array.dtype.kind in "iub":
         return array.astype(np.float64)
     raise InputError(f"input {name!r} has dtype {array.dtype}; expected real numbers")
+
+
+def _check_broadcast(params: list[str], arrays: list) -> None:
+    """Inputs of an elementwise program must broadcast together."""
+    shapes = [tuple(np.shape(a)) for a in arrays]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(f"{p} {s}" for p, s in zip(params, shapes) if s)
+        raise InputError(f"input shapes do not broadcast together: {listed}") from None
 
 
 def _coerce_index(value: Any, name: str) -> np.ndarray:
@@ -469,7 +486,7 @@ _CACHE_SIZE = 256
 
 def _options_key(wrt, shapes) -> tuple:
     wrt_key = tuple(wrt.split(",")) if isinstance(wrt, str) else None if wrt is None \
-        else tuple(wrt)
+        else tuple(wrt) if isinstance(wrt, (list, tuple)) else ("not a list", repr(wrt))
     shapes_key = None if shapes is None else tuple(sorted((k, tuple(v))
                                                           for k, v in shapes.items()))
     return wrt_key, shapes_key

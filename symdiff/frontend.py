@@ -24,8 +24,8 @@ from typing import Callable
 
 from .errors import ParseError, SourceError
 
-MAX_SOURCE_CHARS = 1_000_000
-MAX_AST_NODES = 500_000
+MAX_SOURCE_CHARS = 300_000
+MAX_AST_NODES = 150_000
 MAX_DEPTH = 10_000         # nesting of the syntax tree (a long sum is a deep left spine)
 MAX_INT = 2 ** 63
 MAX_EXPONENT = 1_024
@@ -125,14 +125,17 @@ def parse(source_or_fn: str | Callable, name: str | None = None,
                          f"{type(source_or_fn).__name__}")
     if not isinstance(source, str) or len(source) > MAX_SOURCE_CHARS:
         _parse_text(source)  # raises the size error before any other work
-    source = _strip_indent(source)
+    # One kind of line break: Python's tokenizer and its parser disagree about a lone CR.
+    source = _strip_indent(source.replace("\r\n", "\n").replace("\r", "\n"))
+    if name is not None:
+        _check_name(name)
     tree = _parse_text(source)
     _check_tree(tree, source)
     body = tree.body
     if len(body) == 1 and isinstance(body[0], ast.Expr) and not _is_docstring(body[0]):
         expr = ast.Expression(body[0].value)
         ast.copy_location(expr, body[0])
-        params = _free_names(body[0].value)
+        params = _free_names(body[0].value, source)
         return Program(source, "expression", name or "f", params, expr,
                        _identifiers(tree), constants)
     defs = [s for s in body if isinstance(s, ast.FunctionDef)]
@@ -147,21 +150,33 @@ def parse(source_or_fn: str | Callable, name: str | None = None,
 
 
 def _function_source(fn: Callable) -> tuple[str, dict[str, float]]:
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn)):
+        label = getattr(fn, "__name__", None)
+        raise ParseError(f"expected a formula string or a Python function, got "
+                         f"{type(fn).__name__}" + (f" {label!r}" if label else ""))
+    if fn.__name__ == "<lambda>":
+        raise ParseError("lambdas are not accepted; write a 'def' or pass the formula as text")
     try:
         source = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError) as exc:
-        raise ParseError(f"cannot read the source of {getattr(fn, '__name__', fn)!r}: {exc}; "
+        closure = inspect.getclosurevars(fn)
+    except (OSError, TypeError, ValueError) as exc:
+        raise ParseError(f"cannot read the source of {fn.__name__!r}: {exc}; "
                          "pass the source text instead") from None
-    if getattr(fn, "__name__", "") == "<lambda>":
-        raise ParseError("lambdas are not accepted; write a 'def' or pass the formula as text")
     # Numeric constants the function reads from its module or closure (``reg = 1e-3``).
     constants: dict[str, float] = {}
-    closure = inspect.getclosurevars(fn)
     for scope in (closure.globals, closure.nonlocals):
         for key, value in scope.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                constants[key] = value
+                constants[key] = checked_constant(key, value)
     return source, constants
+
+
+def checked_constant(name: str, value: int | float) -> int | float:
+    """A number the program reads by name obeys the limits of a literal."""
+    if isinstance(value, int) and abs(value) > MAX_INT or \
+            isinstance(value, float) and not math.isfinite(value):
+        raise ParseError(f"the constant {name!r} is too large or not finite")
+    return value
 
 
 def _parse_text(source: str) -> ast.Module:
@@ -211,21 +226,23 @@ def _reject_non_ascii(source: str) -> None:
 def _check_tree(tree: ast.AST, source: str) -> None:
     """Walk the tree once, iteratively: allowed node types, identifiers, size and depth."""
     count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, parent = stack.pop()
         count += 1
         if count > MAX_AST_NODES:
             raise ParseError(f"program is too large (more than {MAX_AST_NODES:,} syntax nodes)")
+        # Operator nodes (&, not, is...) carry no position: report their expression's.
+        where = node if hasattr(node, "lineno") else parent
         if depth > MAX_DEPTH:
-            raise _located(source, node, f"expression is nested too deeply (more than "
+            raise _located(source, where, f"expression is nested too deeply (more than "
                            f"{MAX_DEPTH} levels)")
         if not isinstance(node, ALLOWED_EXPR + ALLOWED_STMT):
             what = DESCRIBE.get(type(node), f"'{type(node).__name__}' syntax")
-            raise _located(source, node, f"unsupported syntax: {what}")
+            raise _located(source, where, f"unsupported syntax: {what}")
         _check_node(node, source)
         for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1))
+            stack.append((child, depth + 1, where))
 
 
 def _check_node(node: ast.AST, source: str) -> None:
@@ -249,6 +266,14 @@ def _check_node(node: ast.AST, source: str) -> None:
         _check_identifier(node.name, node, source)
         if node.decorator_list:
             raise _located(source, node.decorator_list[0], "decorators are not supported")
+
+
+def _check_name(name) -> None:
+    """The ``name=`` of a generated function: an identifier like any in the source."""
+    if not isinstance(name, str) or not name.isascii() or not name.isidentifier() \
+            or keyword.iskeyword(name) or name.startswith("_") or name in RESERVED:
+        raise ParseError(f"name={name!r} is not allowed: give a plain ASCII identifier that "
+                         "does not start with '_'")
 
 
 def _check_identifier(name: str, node: ast.AST, source: str) -> None:
@@ -283,7 +308,7 @@ def _call_targets(tree: ast.AST) -> set[int]:
     return out
 
 
-def _free_names(expr: ast.AST) -> list[str]:
+def _free_names(expr: ast.AST, source: str) -> list[str]:
     """The free names of one expression, in order of first appearance."""
     skip = _call_targets(expr)
     names = [n for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in skip]
@@ -291,7 +316,7 @@ def _free_names(expr: ast.AST) -> list[str]:
     seen: dict[str, None] = {}
     for n in names:
         if n.id in RESERVED:
-            raise ParseError(f"name '{n.id}' is reserved", None)
+            raise _located(source, n, f"name '{n.id}' is reserved for generated code")
         seen.setdefault(n.id, None)
     return list(seen)
 
@@ -354,7 +379,7 @@ def parse_file_function(path: str, function: str | None = None) -> Program:
                 isinstance(stmt.targets[0], ast.Name):
             value = _number(stmt.value)
             if value is not None:
-                constants[stmt.targets[0].id] = value
+                constants[stmt.targets[0].id] = checked_constant(stmt.targets[0].id, value)
     return parse(textwrap.dedent(segment), constants=constants)
 
 

@@ -26,6 +26,7 @@ _SYMPY_FUNCTIONS = {
 }
 
 Recipe = tuple
+MAX_SYMPY_DEPTH = 60
 
 
 # ---------------------------------------------------------------------------- SymPy -> recipe
@@ -125,14 +126,19 @@ def to_sympy(graph: Graph, roots: list[int], max_size: int = 400
     exprs: dict[int, sympy.Expr] = {}
     intermediates: list[tuple[sympy.Symbol, sympy.Expr]] = []
     taken = {name for name in graph.inputs} | set(graph.names.values())
+    depth: dict[int, int] = {}
     for n in order:
         node = graph[n]
         size[n] = 1 + sum(size[a] for a in node.args)
+        depth[n] = 1 + max((depth[a] for a in node.args), default=0)
         exprs[n] = _node_to_sympy(graph, n, [exprs[a] for a in node.args])
-        if uses[n] > 1 and size[n] > max_size:
+        # Shared large values are named once; so is any value nested deeper than SymPy's
+        # recursive algorithms go comfortably.
+        if uses[n] > 1 and size[n] > max_size or depth[n] > MAX_SYMPY_DEPTH and \
+                node.op not in ("input", "const"):
             symbol = sympy.Symbol(_fresh(graph.names.get(n, "t"), taken), real=True)
             intermediates.append((symbol, exprs[n]))
-            exprs[n], size[n] = symbol, 1
+            exprs[n], size[n], depth[n] = symbol, 1, 1
     return intermediates, [exprs[r] for r in roots]
 
 

@@ -20,6 +20,7 @@ from .graph import Graph, Shape
 from .ops import FUNCTIONS, OPS
 
 MAX_GRAPH_NODES = 2_000_000
+MAX_ITERATIONS = 200_000     # loop bodies run in all, across every loop
 
 
 class NeedsShapes(Exception):
@@ -93,6 +94,7 @@ class Tracer:
     def __init__(self, program: Program, shapes: dict[str, Shape] | None = None,
                  kinds: dict[str, str] | None = None):
         self.program = program
+        self.iterations = 0
         self.graph = Graph()
         self.env: dict[str, Any] = dict(program.constants)
         shapes = shapes or {}
@@ -207,8 +209,14 @@ class Tracer:
                                      "supported", stmt)
         bounds = [self.eval(a) for a in it.args]
         if it.keywords or not 1 <= len(bounds) <= 3 or not all(
-                isinstance(b, int) for b in bounds):
+                isinstance(b, int) and not isinstance(b, bool) for b in bounds):
             raise self.program.error("range() needs 1 to 3 integer constants", it)
+        if len(bounds) == 3 and bounds[2] == 0:
+            raise self.program.error("range() step must not be zero", it)
+        self.iterations += len(range(*bounds))
+        if self.iterations > MAX_ITERATIONS:
+            raise self.program.error(f"loops run more than {MAX_ITERATIONS:,} iterations in "
+                                     "all; symdiff unrolls them, so keep them shorter", stmt)
         for i in range(*bounds):
             self.env[stmt.target.id] = i
             self.exec_block(stmt.body)
@@ -462,6 +470,8 @@ def _describe(value: Any) -> str:
     if value is NEWAXIS:
         return "None"
     if isinstance(value, tuple):
+        if any(isinstance(v, Var) for v in value):
+            return f"a tuple of {len(value)} values"
         return f"the tuple {value}" if len(str(value)) < 40 else "a tuple"
     if isinstance(value, Module):
         return f"the module {value.name}"

@@ -23,10 +23,10 @@ NUMPY_FUNCTIONS = frozenset({
     "matmul", "dot", "outer", "arange", "add", "errstate", "argmax", "argmin", "take_along_axis",
     "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
-    "logical_and", "put_along_axis", "swapaxes", "moveaxis", "amax", "errstate",
+    "logical_and", "put_along_axis", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
 })
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
-                            "fabs", "inf", "pi", "e"})
+                            "fabs", "inf", "nan", "pi", "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
                       "type", "int", "None", "True", "False", "dict", "zip", "slice"})
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
