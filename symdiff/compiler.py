@@ -256,20 +256,7 @@ class Compiled:
         return arrays
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
-        if len(args) > len(self.params):
-            raise InputError(f"{self.program.name}() takes {len(self.params)} inputs "
-                             f"({', '.join(self.params)}), got {len(args)}")
-        bound = dict(zip(self.params, args))
-        for key, value in kwargs.items():
-            if key not in self.params:
-                raise InputError(f"{self.program.name}() has no input {key!r}; its inputs are "
-                                 f"{', '.join(self.params)}")
-            if key in bound:
-                raise InputError(f"input {key!r} given twice")
-            bound[key] = value
-        missing = [p for p in self.params if p not in bound]
-        if missing:
-            raise InputError(f"missing input(s): {', '.join(missing)}")
+        bound = bind_arguments(self.program.name, self.params, args, kwargs)
         return [bound[p] for p in self.params]
 
     # ---------------------------------------------------------------- inspecting
@@ -309,6 +296,25 @@ class Compiled:
 
 
 # ==================================================================== helpers
+def bind_arguments(name: str, params: list[str], args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Match a call's positional and keyword arguments to the program's inputs, by name."""
+    if len(args) > len(params):
+        raise InputError(f"{name}() takes {len(params)} inputs ({', '.join(params)}), "
+                         f"got {len(args)}")
+    bound = dict(zip(params, args))
+    for key, value in kwargs.items():
+        if key not in params:
+            raise InputError(f"{name}() has no input {key!r}; its inputs are "
+                             f"{', '.join(params)}")
+        if key in bound:
+            raise InputError(f"input {key!r} given twice")
+        bound[key] = value
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise InputError(f"missing input(s): {', '.join(missing)}")
+    return bound
+
+
 _MISSING = object()
 DISPATCH_TEMPLATE = """def __call__(_self, {params_missing}, **_kwargs):
     if {all_floats} and not _kwargs:

@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 from sympy.printing.str import StrPrinter
 
-from .compiler import Compiled, gradients
+from .compiler import Compiled, bind_arguments, gradients
 from .errors import InputError, SymdiffError
 from .frontend import Program, parse
 from .graph import Graph as _Graph
@@ -531,21 +531,7 @@ class Circuit:
         return found
 
     def _bind(self, args: tuple, kwargs: dict) -> dict[str, Any]:
-        if len(args) > len(self.params):
-            raise InputError(f"{self.name}() takes {len(self.params)} inputs "
-                             f"({', '.join(self.params)}), got {len(args)}")
-        bound = dict(zip(self.params, args))
-        for key, value in kwargs.items():
-            if key not in self.params:
-                raise InputError(f"{self.name}() has no input {key!r}; its inputs are "
-                                 f"{', '.join(self.params)}")
-            if key in bound:
-                raise InputError(f"input {key!r} given twice")
-            bound[key] = value
-        missing = [p for p in self.params if p not in bound]
-        if missing:
-            raise InputError(f"missing input(s): {', '.join(missing)}")
-        return bound
+        return bind_arguments(self.name, self.params, args, kwargs)
 
     @property
     def evaluated(self) -> bool:

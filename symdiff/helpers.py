@@ -5,7 +5,6 @@ generated file depends on nothing but NumPy (and the standard library's ``math``
 function). The interpreter calls the same functions directly.
 """
 
-import math
 
 import numpy as np
 

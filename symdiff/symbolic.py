@@ -97,16 +97,22 @@ def partial_recipes(op_name: str) -> tuple[Recipe, ...]:
     return tuple(compile_recipe(p) for p in OPS[op_name].partial_templates)
 
 
-def build(graph: Graph, recipe: Recipe, args: tuple[int, ...], out: int) -> int:
-    """Instantiate ``recipe`` in ``graph`` with the op's arguments ``args`` and output ``out``."""
+def run_recipe(recipe: Recipe, args, out, const, apply):
+    """Walk a recipe with ``args``/``out`` for its leaves, ``const(value)`` for numbers and
+    ``apply(op, *values)`` for operations: graph nodes or numbers, as the callbacks decide."""
     tag = recipe[0]
     if tag == "y":
         return out
     if tag == "arg":
         return args[recipe[1]]
     if tag == "const":
-        return graph.const(recipe[1])
-    return graph.apply(recipe[1], *(build(graph, r, args, out) for r in recipe[2:]))
+        return const(recipe[1])
+    return apply(recipe[1], *(run_recipe(r, args, out, const, apply) for r in recipe[2:]))
+
+
+def build(graph: Graph, recipe: Recipe, args: tuple[int, ...], out: int) -> int:
+    """Instantiate ``recipe`` in ``graph`` with the op's arguments ``args`` and output ``out``."""
+    return run_recipe(recipe, args, out, graph.const, graph.apply)
 
 
 # ---------------------------------------------------------------------------- graph -> SymPy

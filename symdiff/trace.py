@@ -14,7 +14,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .errors import GraphShapeError, ParseError, ShapeError
+from .errors import GraphShapeError, ShapeError
 from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, RESERVED, Program
 from .graph import Graph, Shape
 from .ops import FUNCTIONS, OPS

@@ -1,23 +1,12 @@
 """The runnable scripts in examples/ run, print what they claim, and reach their numbers."""
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name):
-    """Import examples/<name>.py by path (examples/ is not a package)."""
-    path = EXAMPLES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"symdiff_example_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from examples_support import EXAMPLES, load  # noqa: E402
 
 
 def test_circuit(capsys):
