@@ -15,7 +15,9 @@ from .visual import render, to_dot  # noqa: E402
 
 Graph = Circuit   # the lecture's forward()/backward() gate API: symdiff.Graph("(x+y)*z")
 
-__all__ = ["compile", "gradients", "hvp", "hessian", "jacobian", "Hessian",
-           "Graph", "Circuit", "Gate", "explain", "latex_gradients", "to_dot", "render",
-           "HessianVectorProduct", "Jacobian", "Compiled", "Gradients", "SymdiffError", "ParseError", "ShapeError", "SourceError",
-           "InputError", "__version__"]
+__all__ = [
+    "compile", "gradients", "Compiled", "Gradients",
+    "hvp", "hessian", "jacobian", "Hessian", "HessianVectorProduct", "Jacobian",
+    "Graph", "Circuit", "Gate", "explain", "latex_gradients", "to_dot", "render",
+    "SymdiffError", "ParseError", "ShapeError", "SourceError", "InputError", "__version__",
+]
