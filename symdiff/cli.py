@@ -17,6 +17,7 @@ import sys
 from typing import Any, Sequence
 
 import numpy as np
+import sympy
 
 from . import __version__
 from .check import check_gradients
@@ -100,10 +101,16 @@ def cmd_grad(args) -> int:
     if args.explain and args.at is None:
         raise SymdiffError("--explain walks the backward pass at a point: give it with --at")
     if compiled.generic is None:
-        print(_needs_shapes(compiled) or compiled.source)
+        _require_shapes(compiled)
+        print(compiled.source)
     elif args.latex:
         for line in latex_gradients(program, wrt, value=True):
             print(line)
+        if args.order == 2:
+            f = sympy.latex(sympy.Symbol(name))
+            for (a, b), expr in second_derivatives(program, wrt).items():
+                wrt_text = rf"\partial {a}^{{2}}" if a == b else rf"\partial {a} \partial {b}"
+                print(rf"\frac{{\partial^{{2}} {f}}}{{{wrt_text}}} = {sympy.latex(expr)}")
     else:
         forms = gradients(program, wrt)
         for symbol, expr in forms.intermediates:
@@ -126,7 +133,7 @@ def cmd_grad(args) -> int:
         for var, g in grads.items():
             print(f"d{name}/d{var} = {format_number(g)}")
         if args.order == 2:
-            _, _, hess = Hessian(program.source, wrt)(**point)
+            _, _, hess = Hessian(program, wrt)(**point)
             for i, a in enumerate(compiled.wrt):
                 for b in compiled.wrt[i:]:
                     print(f"{_second(name, a, b)} = {format_number(hess[a][b])}")
@@ -150,7 +157,7 @@ def cmd_graph(args) -> int:
         if missing:
             raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
     elif circuit.graph is None:
-        _needs_shapes_for(program.name)
+        _require_shapes(None, program.name)
     wrt = _wrt(args.wrt)
     if wrt:
         for w in wrt:
@@ -178,27 +185,18 @@ def cmd_graph(args) -> int:
     return 0
 
 
-def _needs_shapes_for(name: str) -> None:
-    raise SymdiffError(f"{name} works on arrays whose shapes it reads: give them with --shapes "
-                       "NAME=SIZExSIZE,... (or annotate the parameters)")
-
-
-def _second(name: str, a: str, b: str) -> str:
-    return f"d2{name}/d{a}2" if a == b else f"d2{name}/d{a}d{b}"
-
-
-def _needs_shapes(compiled: Compiled) -> str | None:
-    if compiled._last is None:
-        raise SymdiffError(f"{compiled.program.name} works on arrays whose shapes it reads: give "
-                           "them with --shapes NAME=SIZExSIZE,... (or annotate the parameters, "
-                           "as in W1: \"3072,100\")")
-    return None
+def _require_shapes(compiled: Compiled | None, name: str = "") -> None:
+    """An array program needs its input shapes before anything can be printed."""
+    if compiled is None or compiled._last is None:
+        raise SymdiffError(f"{name or compiled.program.name} works on arrays whose shapes it "
+                           "reads: give them with --shapes NAME=SIZExSIZE,... (or annotate the "
+                           "parameters, as in W1: \"3072,100\")")
 
 
 def cmd_compile(args) -> int:
     compiled = _compile(args)
     if compiled.generic is None:
-        _needs_shapes(compiled)
+        _require_shapes(compiled)
     text = compiled.module_source(check=args.check or args.tests)
     if not args.output:
         if args.tests:
