@@ -185,6 +185,10 @@ def cmd_graph(args) -> int:
     return 0
 
 
+def _second(name: str, a: str, b: str) -> str:
+    return f"d2{name}/d{a}2" if a == b else f"d2{name}/d{a}d{b}"
+
+
 def _require_shapes(compiled: Compiled | None, name: str = "") -> None:
     """An array program needs its input shapes before anything can be printed."""
     if compiled is None or compiled._last is None:
