@@ -290,6 +290,11 @@ class Compiled:
         """The traced graph (forward and gradient nodes) of the current specialization."""
         return self._current().graph
 
+    def _repr_svg_(self) -> str:
+        """In Jupyter a compiled function displays as its computational graph."""
+        from .visual import to_svg
+        return to_svg(self)
+
     def __repr__(self) -> str:
         return (f"<symdiff.Compiled {self.program.name}({', '.join(self.params)}) "
                 f"wrt {', '.join(self.wrt)}>")
