@@ -29,7 +29,9 @@ class Interpreter:
 
     def __init__(self, graph: Graph):
         self.graph = graph
-        self.order = list(graph.topological(graph.outputs))
+        # Every input, used or not (an unused one has gradient zero), then the output's ancestors.
+        reached = graph.ancestors(graph.outputs) | set(graph.inputs.values())
+        self.order = [n for n in range(len(graph)) if n in reached]
         self.values: dict[int, Any] = {}
         self.grads: dict[int, Any] = {}
         self.sent: dict[int, list[tuple[int, Any]]] = {}
