@@ -72,7 +72,7 @@ def test_tensor_programs_three_ways(source, seed):
     for n, node in enumerate(g.graph.nodes):
         if node.op == "max" and n in interpreter.values:
             x = np.sort(np.asarray(interpreter.values[node.args[0]]).ravel())
-            assume(x.size < 2 or np.min(np.diff(x)) > 1e-4)
+            assume(x.size < 2 or np.min(np.diff(x)) > 1e-3)
     np.testing.assert_allclose(value, reference, rtol=1e-12, atol=1e-12)
     for name in SHAPES:
         assert grads[name].shape == SHAPES[name]
