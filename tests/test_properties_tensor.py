@@ -15,7 +15,7 @@ from symdiff.interpret import Interpreter
 
 SHAPES = {"A": (3, 4), "B": (4, 3), "v": (4,)}
 SMOOTH = ["np.tanh({})", "np.sin({})", "np.exp(np.tanh({}))", "np.log(1 + {0} * {0})",
-          "np.sqrt(1 + {0} * {0})", "sigmoid({})", "softplus({})", "{0} * {0}"]
+          "np.sqrt(1 + {0} * {0})", "sigmoid({})", "softplus({})", "({0} * {0})"]
 
 
 @st.composite
