@@ -108,10 +108,16 @@ class FunctionWriter:
 
     # ---------------------------------------------------------------- planning
     def _count_uses(self, roots: list[int]) -> dict[int, int]:
+        """How often each value is *printed*: an argument a spelling repeats counts twice, so
+        it gets a name and is computed once."""
         uses = {n: 0 for n in self.nodes}
         for n in self.nodes:
-            for arg in self.graph[n].args:
-                uses[arg] += 1
+            node = self.graph[n]
+            counts = OPS[node.op].arg_uses(self.mode) if node.args else ()
+            if self.mode == "math" and node.op == "pow" and self._is_square(node):
+                counts = (2, 1)
+            for arg, count in zip(node.args, counts or (1,) * len(node.args)):
+                uses[arg] += count
         for r in roots:
             uses[r] += 1
         return uses
@@ -168,6 +174,9 @@ class FunctionWriter:
             raise NotImplementedError(f"{node.op} has no {self.mode} spelling")
         if spec.printer is not None and self.mode == "numpy":
             return spec.printer(self, node)
+        if self.mode == "math" and node.op == "pow" and self._is_square(node):
+            base = self.expr(node.args[0], spec.arg_prec[0])
+            return f"{base} * {base}", spec.prec - 2  # x * x: twice as fast as x ** 2.0
         if self.mode == "math" and node.op == "pow" and not _integral(self.graph, node.args[1]):
             # float ** float is complex for a negative base; math.pow raises ValueError instead,
             # and the call falls back to NumPy's nan.
@@ -197,7 +206,8 @@ class FunctionWriter:
                 continue
             inline = [a for a in node.args if a not in self.names]
             depth[n] = 1 + max((depth.get(a, 0) for a in inline), default=0)
-            self.quiet[n] = n in masked or any(self.quiet.get(a, False) for a in inline)
+            self.quiet[n] = n in masked or OPS[node.op].quiet and self.mode == "numpy" or \
+                any(self.quiet.get(a, False) for a in inline)
             self.text[n] = self._render(n)
             if not self._needs_line(n, depth[n]) and n not in grad_owner:
                 continue
@@ -217,6 +227,9 @@ class FunctionWriter:
             self.names[n] = name
             depth[n] = 0
         return forward, backward + self._gradient_lines()
+
+    def _is_square(self, node) -> bool:
+        return self.graph.is_const(node.args[1], 2.0)
 
     def _masked_only(self) -> set[int]:
         """Nodes whose every use is a branch of where() (or another such node): their values

@@ -165,7 +165,7 @@ class Compiled:
             spec.scalar_function = namespace[self.program.name + "_scalar"]
             if spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
-                self.__class__ = _float_dispatcher(self.params, spec.scalar_function)
+                self.__class__ = _float_dispatcher(self.params, part.functions[0], namespace)
         return spec.scalar_function
 
     # Whether modules carry the forward/backward layer API (not for second-order functions).
@@ -324,7 +324,7 @@ _MISSING = object()
 DISPATCH_TEMPLATE = """def __call__(_self, {params_missing}, **_kwargs):
     if {all_floats} and not _kwargs:
         try:
-            return _fast({params})
+{body}
         except (ValueError, OverflowError, ZeroDivisionError):
             pass
     _given = [_a for _a in ({params},) if _a is not _MISSING]
@@ -332,19 +332,26 @@ DISPATCH_TEMPLATE = """def __call__(_self, {params_missing}, **_kwargs):
 """
 
 
-def _float_dispatcher(params: list[str], fast: Callable) -> type:
-    """A subclass of Compiled whose ``__call__`` checks for Python floats with one ``type(a) is
-    float`` per input and calls the math twin directly: about a hundred nanoseconds over the
-    twin itself, which matters when one call is a microsecond. The parameter names are the
-    program's, checked by the frontend (which also keeps them from starting with '_', so
-    they cannot collide with the dispatcher's own names)."""
+def _float_dispatcher(params: list[str], scalar_source: str, namespace: dict) -> type:
+    """A subclass of Compiled whose ``__call__`` *is* the math twin, behind one
+    ``type(a) is float`` check per input: one Python frame per call, which matters when a call
+    is a few hundred nanoseconds. Anything else (arrays, keywords, a math domain error) goes to
+    the general path.
+
+    The body is the already verified math twin's; the parameter names are the program's,
+    checked by the frontend, which also keeps them from starting with '_', so they cannot
+    collide with the dispatcher's own names.
+    """
+    lines = scalar_source.splitlines()[1:]
+    if lines and lines[0].strip().startswith('"""'):
+        lines = lines[1:]  # the docstring
     text = DISPATCH_TEMPLATE.format(
         params=", ".join(params), params_missing=", ".join(f"{p}=_MISSING" for p in params),
-        all_floats=" and ".join(f"type({p}) is float" for p in params))
-    namespace = {"_fast": fast, "_MISSING": _MISSING, "_Compiled": Compiled}
-    exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), namespace)  # noqa: S102
-    return type("Compiled", (Compiled,), {"__call__": namespace["__call__"],
-                                          "__module__": __name__})
+        all_floats=" and ".join(f"type({p}) is float" for p in params),
+        body="\n".join("        " + line if line else "" for line in lines))
+    scope = dict(namespace, _MISSING=_MISSING, _Compiled=Compiled)
+    exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
+    return type("Compiled", (Compiled,), {"__call__": scope["__call__"], "__module__": __name__})
 
 
 def load_module(source: str, name: str) -> dict:

@@ -91,6 +91,15 @@ class Op:
     numeric_vjp: Callable | None = field(default=None, compare=False)
     # An op printed as several statements (a scatter: zeros, then add.at) gives them here.
     statement: Callable | None = field(default=None, compare=False)
+    # Its NumPy spelling may warn about values it handles right (exp overflowing to inf).
+    quiet: bool = False
+
+    def arg_uses(self, mode: str) -> tuple[int, ...]:
+        """How many times each argument appears in the printed spelling (1 for printers)."""
+        fmt = self.math if mode == "math" else self.numpy
+        if not fmt or self.printer is not None and mode == "numpy":
+            return (1,) * max(self.arity, 0)
+        return tuple(max(1, fmt.count("{%d}" % i)) for i in range(self.arity))
 
     def infer_shape(self, graph, args, attrs):
         return self.shape_fn(graph, args, attrs)
@@ -174,15 +183,20 @@ def _sigmoid(x):
     return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
 
 
-register(Op("sigmoid", 1, "np.exp(-np.logaddexp(0.0, -{0}))", _sigmoid,
+# The NumPy sigmoid is the plain formula: exp(-t) overflows to inf for t < -709, which gives the
+# right value 0, so the statement runs with NumPy's overflow warning off (``quiet``). It costs a
+# quarter of exp(-logaddexp(0, -t)), and is exact in both tails. On floats, math raises
+# OverflowError there and the call falls back to NumPy.
+register(Op("sigmoid", 1, "1.0 / (1.0 + np.exp(-{0}))", _sigmoid,
             lambda a: 1 / (1 + sympy.exp(-a)), arg_prec=(PREC_UNARY,),
-            # Inline on floats: where exp overflows (t < -709) math raises OverflowError and the
-            # call falls back to the NumPy spelling above, which never overflows.
-            math="1.0 / (1.0 + math.exp(-{0}))", prec=PREC_MUL,
+            math="1.0 / (1.0 + math.exp(-{0}))", prec=PREC_MUL, quiet=True,
             partials=(Y * (1 - Y),), symbol="sigmoid"))
-register(Op("softplus", 1, "np.logaddexp(0.0, {0})", lambda x: np.logaddexp(0.0, x),
-            lambda a: sympy.log(1 + sympy.exp(a)), math="math.log1p(math.exp({0}))",
-            partials=(Sigmoid(A),), symbol="softplus"))
+# softplus(t) = max(t, 0) + log1p(exp(-|t|)) never overflows and is half the cost of logaddexp;
+# its derivative sigmoid(t) = exp(t - softplus(t)) reuses the output (one exp, no overflow).
+register(Op("softplus", 1, "np.maximum({0}, 0.0) + np.log1p(np.exp(-np.abs({0})))",
+            lambda x: np.logaddexp(0.0, x), lambda a: sympy.log(1 + sympy.exp(a)),
+            prec=PREC_ADD, math="math.log1p(math.exp({0}))",
+            partials=(sympy.exp(A - Y),), symbol="softplus"))
 # relu'(0) = 0: the mask is a > 0, matching max(0, x) with its tie going to the first argument.
 register(Op("relu", 1, "np.maximum({0}, 0.0)", lambda x: np.maximum(x, 0.0),
             lambda a: sympy.Max(0, a), math="max({0}, 0.0)",
