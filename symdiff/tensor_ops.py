@@ -142,12 +142,25 @@ def _reduced_shape(graph, args, attrs):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def _dot_of_product(w, x: int) -> str | None:
+    """``np.vdot(a, b)`` for the full sum of an inlined product of two same-shape arrays: one
+    pass and no temporary, where ``np.sum(a * b)`` makes a temporary and two passes."""
+    node = w.graph[x]
+    if node.op != "mul" or x in w.names:
+        return None
+    a, b = node.args
+    if w.graph.shape(a) != node.shape or w.graph.shape(b) != node.shape or not node.shape:
+        return None
+    return f"np.vdot({w.expr(a)}, {w.expr(b)})"
+
+
 def _reduce_print(fn):
     def printer(w, n):
         axes, keepdims = n.attrs
-        x = w.expr(n.args[0])
         if axes == tuple(range(len(w.graph.shape(n.args[0])))) and not keepdims:
-            return f"np.{fn}({x})", PREC_ATOM
+            dot = _dot_of_product(w, n.args[0]) if fn == "sum" else None
+            return (dot or f"np.{fn}({w.expr(n.args[0])})"), PREC_ATOM
+        x = w.expr(n.args[0])
         extra = ", keepdims=True" if keepdims else ""
         return f"np.{fn}({x}, axis={_axis_text(axes)}{extra})", PREC_ATOM
     return printer
@@ -264,6 +277,8 @@ def _sum_to_print(w, n):
     lead = len(have) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and have[lead + i] != 1)
+    if shape == () and _dot_of_product(w, n.args[0]):
+        return _dot_of_product(w, n.args[0]), PREC_ATOM
     g = w.expr(n.args[0], PREC_ATOM)
     if lead == 0:
         return f"{g}.sum(axis={_axis_text(axes)}, keepdims=True)", PREC_ATOM
@@ -365,13 +380,22 @@ register(Op("index", -1, "", None, kind="structural", shape_fn=_index_shape,
             numeric_vjp=_numeric_index_vjp, symbol="[]"))
 
 
+def _distinct_positions(graph, spec, arrays) -> bool:
+    """Whether an advanced index selects each position at most once: np.arange(n) on one axis,
+    every other index array of shape (n,), so the positions (i, y[i]) differ in i."""
+    ranges = [item[1] for item in spec if item[0] == "arange"]
+    return len(ranges) == 1 and all(graph.shape(a) == (ranges[0],) for a in arrays)
+
+
 def _scatter_lines(w, n, target):
     """zeros, then assign (basic indexing: no repeats) or add.at (indices may repeat)."""
     spec, shape = n.attrs
     index = index_text(w, spec, n.args[1:], expression=_advanced(spec))
     g = w.expr(n.args[0])
     lines = [f"{target} = np.zeros({shape})"]
-    if _advanced(spec):
+    if _distinct_positions(w.graph, spec, n.args[1:]):
+        lines.append(f"{target}[{index_text(w, spec, n.args[1:])}] = {g}")
+    elif _advanced(spec):
         lines.append(f"np.add.at({target}, ({index},), {g})" if len(spec) == 1
                      else f"np.add.at({target}, ({index}), {g})")
     else:

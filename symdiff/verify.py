@@ -23,7 +23,7 @@ NUMPY_FUNCTIONS = frozenset({
     "matmul", "dot", "outer", "arange", "add", "errstate", "argmax", "argmin", "take_along_axis",
     "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
-    "logical_and", "put_along_axis", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
+    "logical_and", "put_along_axis", "vdot", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
 })
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
                             "fabs", "inf", "nan", "pi", "e"})
@@ -38,6 +38,18 @@ ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arg
            ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop)
 
 
+def _concrete(classes) -> frozenset:
+    """The node classes themselves: a set lookup per node is cheaper than isinstance chains."""
+    out = set()
+    for cls in classes:
+        out.add(cls)
+        out.update(cls.__subclasses__())
+    return frozenset(out)
+
+
+ALLOWED_TYPES = _concrete(ALLOWED)
+
+
 class GeneratedCodeError(SymdiffError):
     """Codegen produced something outside its allow-list (a symdiff bug, never user input)."""
 
@@ -46,24 +58,33 @@ def verify_module(source: str) -> ast.Module:
     """Parse ``source`` and check it against the codegen allow-list; return the tree."""
     tree = ast.parse(source)
     for node in _walk(tree, source.splitlines()):
-        if not isinstance(node, ALLOWED):
-            _fail(node, f"{type(node).__name__} is not something codegen emits")
-        if isinstance(node, ast.Import):
-            if [(a.name, a.asname) for a in node.names] not in ([("numpy", "np")], [("math", None)]):
-                _fail(node, "only 'import numpy as np' and 'import math' are allowed")
-        elif isinstance(node, ast.Attribute):
-            _check_attribute(node)
-        elif isinstance(node, ast.Name):
-            if node.id.startswith("__"):
-                _fail(node, f"name {node.id!r}")
-        elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, (int, float, str)) and node.value is not None:
-                _fail(node, f"constant {node.value!r}")
-        elif isinstance(node, ast.Call):
-            _check_call(node)
-        elif isinstance(node, ast.FunctionDef) and node.decorator_list:
-            _fail(node, "decorators")
+        kind = type(node)
+        if kind not in ALLOWED_TYPES:
+            _fail(node, f"{kind.__name__} is not something codegen emits")
+        check = CHECKS.get(kind)
+        if check is not None:
+            check(node)
     return tree
+
+
+def _check_import(node: ast.Import) -> None:
+    if [(a.name, a.asname) for a in node.names] not in ([("numpy", "np")], [("math", None)]):
+        _fail(node, "only 'import numpy as np' and 'import math' are allowed")
+
+
+def _check_name(node: ast.Name) -> None:
+    if node.id.startswith("__"):
+        _fail(node, f"name {node.id!r}")
+
+
+def _check_constant(node: ast.Constant) -> None:
+    if not isinstance(node.value, (int, float, str)) and node.value is not None:
+        _fail(node, f"constant {node.value!r}")
+
+
+def _check_function(node: ast.FunctionDef) -> None:
+    if node.decorator_list:
+        _fail(node, "decorators")
 
 
 def _walk(tree: ast.AST, lines: list[str]):
@@ -118,3 +139,7 @@ def _check_call(node: ast.Call) -> None:
 def _fail(node: ast.AST, what: str) -> None:
     raise GeneratedCodeError(f"generated code failed verification at line "
                              f"{getattr(node, 'lineno', '?')}: {what}")
+
+
+CHECKS = {ast.Import: _check_import, ast.Attribute: _check_attribute, ast.Name: _check_name,
+          ast.Constant: _check_constant, ast.Call: _check_call, ast.FunctionDef: _check_function}

@@ -490,6 +490,22 @@ def test_gather_rows_and_labels_with_repeats():
                              interpreter=True)
     assert "y" not in grads
     g(s, y)
+    # rows np.arange(N) make every (row, label) pair distinct: a plain indexed assignment
+    assert "ds[np.arange(6), y] = " in g.source
+
+
+def test_gather_with_a_label_matrix_accumulates():
+    """With a (2, 3) label array the pairs (i, Y[j, i]) repeat across j: add.at is required."""
+    rng = np.random.default_rng(11)
+    s = rng.standard_normal((3, 4))
+    Y = np.array([[1, 1, 0], [1, 2, 0]])
+    g = symdiff.compile(src("return np.sum(s[np.arange(3), Y])", "s, Y"))
+    ds = np.zeros_like(s)
+    for j in range(2):
+        for i in range(3):
+            ds[i, Y[j, i]] += 1.0
+    _, grads = g(s, Y)
+    np.testing.assert_array_equal(grads["s"], ds)
     assert "add.at" in g.source
 
 
