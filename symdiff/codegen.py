@@ -23,6 +23,8 @@ from .helpers import HELPERS
 from .ops import OPS, PREC_ATOM, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
+# Ops whose NumPy result may share memory with an argument (never updated in place).
+MAY_BE_VIEWS = frozenset({"transpose", "reshape", "index", "sum_like", "copy", "input", "const"})
 QUIET = "\x00"  # marks a statement to run under np.errstate (see FunctionWriter._guarded)
 INLINE_STRUCTURAL = frozenset({"transpose", "reshape"})  # cheap views read well inline: h.T @ d
 
@@ -222,11 +224,25 @@ class FunctionWriter:
             else:
                 name = self._name_for(n, adjoint_of)
             statement = OPS[node.op].statement
-            text = statement(self, node, name) if statement else [f"{name} = {self.text[n][0]}"]
+            text = statement(self, node, name) if statement else \
+                self._accumulate(n, name) or [f"{name} = {self.text[n][0]}"]
             lines.extend(self._mark_quiet(text, self.quiet[n]))
             self.names[n] = name
             depth[n] = 0
         return forward, backward + self._gradient_lines()
+
+    def _accumulate(self, n: int, name: str) -> list[str] | None:
+        """``a + b`` as ``name = a; name += b`` when ``a`` is a fresh array of the result's shape
+        that nothing else reads: the sum reuses its memory instead of allocating another."""
+        node = self.graph[n]
+        if self.mode != "numpy" or node.op != "add" or not node.shape:
+            return None
+        for mine, other in (node.args, node.args[::-1]):
+            if mine in self.names and mine not in self.forward and self.uses[mine] == 1 \
+                    and self.graph.shape(mine) == node.shape \
+                    and self.graph[mine].op not in MAY_BE_VIEWS:
+                return [f"{name} = {self.names[mine]}", f"{name} += {self.expr(other)}"]
+        return None
 
     def _is_square(self, node) -> bool:
         return self.graph.is_const(node.args[1], 2.0)
