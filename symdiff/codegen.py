@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from . import __version__
 from .graph import Graph
 from .helpers import HELPERS
-from .ops import OPS, PREC_ATOM, PREC_UNARY
+from .ops import OPS, PREC_ATOM, PREC_IFELSE, PREC_MUL, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
 # Ops whose NumPy result may share memory with an argument (never updated in place).
@@ -47,7 +47,6 @@ class FunctionSpec:
     origin: dict[int, int] = field(default_factory=dict)
     output_names: list[str | None] = field(default_factory=list)
     value_name: str = "f"
-    keyword_params: list[str] = field(default_factory=list)
     docstring: str = ""
 
 
@@ -98,9 +97,8 @@ class FunctionWriter:
         self.spec = spec
         self.mode = mode
         self.helpers: set[str] = set()
-        self.namer = Namer(reserved | set(spec.params) | set(spec.keyword_params))
-        for p in spec.params + spec.keyword_params:
-            self.namer.used.add(p)
+        self.namer = Namer(reserved | set(spec.params))
+        self.namer.used.update(spec.params)
         grad_roots = [g for g in spec.grads.values() if g is not None]
         self.forward = graph.ancestors(spec.outputs)
         self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots))
@@ -178,15 +176,13 @@ class FunctionWriter:
             return spec.printer(self, node)
         if self.mode == "math" and node.op == "pow" and self._is_square(node):
             base = self.expr(node.args[0], spec.arg_prec[0])
-            return f"{base} * {base}", spec.prec - 2  # x * x: twice as fast as x ** 2.0
+            return f"{base} * {base}", PREC_MUL  # x * x: twice as fast as x ** 2.0
         if self.mode == "math" and node.op == "pow" and not _integral(self.graph, node.args[1]):
             # float ** float is complex for a negative base; math.pow raises ValueError instead,
             # and the call falls back to NumPy's nan.
             return f"math.pow({self.expr(node.args[0])}, {self.expr(node.args[1])})", PREC_ATOM
         args = [self.expr(a, spec.arg_prec[i]) for i, a in enumerate(node.args)]
-        prec = spec.prec
-        if self.mode == "math" and node.op == "where":
-            prec = 1
+        prec = PREC_IFELSE if self.mode == "math" and node.op == "where" else spec.prec
         return fmt.format(*args), prec
 
     def body(self) -> tuple[list[str], list[str]]:
@@ -298,12 +294,9 @@ class FunctionWriter:
             self.grad_names[name] = target
         return lines
 
-    def _signature(self, name: str, params: list[str], keyword: list[str] = ()) -> list[str]:
-        text = ", ".join(params)
-        if keyword:
-            text += ", *, " + ", ".join(f"{p}=None" for p in keyword)
+    def _signature(self, name: str, params: list[str]) -> list[str]:
         doc = [f'    """{self.spec.docstring}"""'] if self.spec.docstring else []
-        return [f"def {name}({text}):"] + doc
+        return [f"def {name}({', '.join(params)}):"] + doc
 
     def _value_text(self) -> str:
         values = [self.expr(o) for o in self.spec.outputs]
@@ -315,7 +308,7 @@ class FunctionWriter:
     def function(self) -> str:
         """One function: forward, then backward; returns (value, grads)."""
         forward, backward = self.body()
-        out = self._signature(self.spec.name, self.spec.params, self.spec.keyword_params)
+        out = self._signature(self.spec.name, self.spec.params)
         out += self._guarded(["# forward"] + forward + ["", "# backward"] + backward +
                              [f"return {self._value_text()}, {self._grads_text()}"])
         return "\n".join(out)

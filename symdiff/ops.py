@@ -224,6 +224,7 @@ for _name, (_sym, _impl, _rel) in COMPARISONS.items():
 # exact zero, even where that branch's own derivative is inf or NaN.
 register(Op("where", 3, "np.where({0}, {1}, {2})", np.where,
             lambda c, a, b: sympy.Piecewise((a, sympy.Ne(c, 0)), (b, True)),
+            arg_prec=(PREC_IFELSE + 1, PREC_IFELSE + 1, PREC_IFELSE),  # nested ifs need parens
             math="{1} if {0} else {2}", partials=(0, 0, 0), kind="where", symbol="where"))
 
 
