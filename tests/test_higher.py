@@ -127,3 +127,51 @@ def test_dask_inputs_give_the_same_gradients_lazily():
     np.testing.assert_allclose(lazy_value.compute(), value, rtol=1e-12)
     for name in grads:
         np.testing.assert_allclose(lazy_grads[name].compute(), grads[name], rtol=1e-12)
+
+
+def test_hessians_agree_with_jax_where_installed():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+
+    def rosen(x):
+        return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    def rosen_jax(x):
+        return jnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    x = np.random.default_rng(5).uniform(-1, 1, size=100)
+    _, _, H = symdiff.hessian(rosen)(x)
+    np.testing.assert_allclose(H["x"]["x"], np.asarray(jax.hessian(rosen_jax)(x)), rtol=1e-10,
+                               atol=1e-10)
+
+    def neuron(w):
+        return 1 / (1 + jnp.exp(-(w[0] * w[1] + w[2] * w[3] + w[4])))
+
+    point = dict(w0=2.0, x0=-1.0, w1=-3.0, x1=-2.0, w2=-3.0)
+    _, _, Hn = symdiff.hessian(NEURON)(**point)
+    dense = np.array([[Hn[a][b] for b in point] for a in point])
+    expected = np.asarray(jax.hessian(neuron)(jnp.array(list(point.values()))))
+    np.testing.assert_allclose(dense, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_two_layer_hessian_wrt_w2_agrees_with_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+
+    def loss(X, y, W1, W2):
+        h = np.maximum(0, X @ W1)
+        return -np.mean(log_softmax(h @ W2, axis=1)[np.arange(6), y])  # noqa: F821
+
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(6, 4)), rng.integers(0, 3, 6)
+    W1, W2 = rng.normal(size=(4, 5)), rng.normal(size=(5, 3))
+
+    def loss_jax(W2):
+        h = jnp.maximum(0, X @ W1)
+        return -jnp.mean(jax.nn.log_softmax(h @ W2, axis=1)[jnp.arange(6), y])
+
+    _, _, H = symdiff.hessian(loss, wrt=["W2"])(X, y, W1, W2)
+    np.testing.assert_allclose(H["W2"]["W2"], np.asarray(jax.hessian(loss_jax)(W2)), rtol=1e-9,
+                               atol=1e-12)
