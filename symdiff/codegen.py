@@ -17,7 +17,7 @@ import keyword
 import math
 from dataclasses import dataclass, field
 
-from . import __version__
+from . import __version__, portable
 from .graph import Graph
 from .helpers import HELPERS
 from .ops import OPS, PREC_ATOM, PREC_IFELSE, PREC_MUL, PREC_UNARY
@@ -96,6 +96,7 @@ class FunctionWriter:
         self.graph = graph
         self.spec = spec
         self.mode = mode
+        self.portable = mode == "xp"  # the array-API spelling (stays set while it borrows NumPy's)
         self.helpers: set[str] = set()
         self.namer = Namer(reserved | set(spec.params))
         self.namer.used.update(spec.params)
@@ -166,6 +167,8 @@ class FunctionWriter:
     def _render(self, n: int) -> tuple[str, int]:
         node = self.graph[n]
         spec = OPS[node.op]
+        if self.mode == "xp":
+            return self._render_portable(n, node, spec)
         self.helpers.update(spec.math_helpers if self.mode == "math" else spec.helpers)
         if spec.statement is not None:
             return "", PREC_ATOM  # printed as whole statements by body()
@@ -184,6 +187,28 @@ class FunctionWriter:
         args = [self.expr(a, spec.arg_prec[i]) for i, a in enumerate(node.args)]
         prec = PREC_IFELSE if self.mode == "math" and node.op == "where" else spec.prec
         return fmt.format(*args), prec
+
+    def _render_portable(self, n: int, node, spec) -> tuple[str, int]:
+        """The array-API spelling: the NumPy text read with ``xp``, or the op's own printer."""
+        self.helpers |= portable.helpers(set(spec.helpers))
+        if node.op in portable.EXTRA_HELPERS:
+            self.helpers.add(portable.EXTRA_HELPERS[node.op])
+        if node.op in portable.PRINTERS:
+            return portable.PRINTERS[node.op](self, node)
+        if spec.statement is not None:
+            return "", PREC_ATOM
+        kept, self.mode = set(self.helpers), "numpy"
+        try:
+            text, prec = self._render(n)
+        finally:
+            self.mode, self.helpers = "xp", kept
+        return portable.translate(text), prec
+
+    def _statement(self, node):
+        """The multi-statement printer of an op in this spelling, if it has one."""
+        if self.mode == "xp" and node.op in portable.STATEMENTS:
+            return portable.STATEMENTS[node.op]
+        return OPS[node.op].statement
 
     def body(self) -> tuple[list[str], list[str]]:
         """Plan names and print the statements: (forward lines, backward lines)."""
@@ -219,7 +244,7 @@ class FunctionWriter:
                 name = self.namer.fresh("d" + grad_owner[n])
             else:
                 name = self._name_for(n, adjoint_of)
-            statement = OPS[node.op].statement
+            statement = self._statement(node)
             text = statement(self, node, name) if statement else \
                 self._accumulate(n, name) or [f"{name} = {self.text[n][0]}"]
             lines.extend(self._mark_quiet(text, self.quiet[n]))
@@ -281,7 +306,9 @@ class FunctionWriter:
         for name, g in self.spec.grads.items():
             if g is None:
                 zero = "0.0" if self.mode == "math" else f"_sum_to(0.0, np.shape({name}))"
-                if self.mode != "math":
+                if self.mode == "xp":
+                    zero = portable.translate(zero)
+                elif self.mode == "numpy":
                     self.helpers.add("_sum_to")
                 target = self.namer.fresh("d" + name)
                 lines.append(f"{target} = {zero}")
@@ -309,6 +336,8 @@ class FunctionWriter:
         """One function: forward, then backward; returns (value, grads)."""
         forward, backward = self.body()
         out = self._signature(self.spec.name, self.spec.params)
+        if self.mode == "xp":
+            forward = [f"xp = _namespace({', '.join(self.spec.params)})"] + forward
         out += self._guarded(["# forward"] + forward + ["", "# backward"] + backward +
                              [f"return {self._value_text()}, {self._grads_text()}"])
         return "\n".join(out)

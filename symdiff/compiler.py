@@ -46,6 +46,10 @@ class Specialization:
     layer_api: dict | None = None
 
 
+# backend= of compile -> the spelling of the generated array code
+BACKENDS = {"numpy": "numpy", "array_api": "xp"}
+
+
 class Cache(dict):
     """What a forward pass keeps for its backward: the generated forward's dict of arrays, which
     also remembers the specialization (input shapes) it came from."""
@@ -65,7 +69,10 @@ class Compiled:
     """
 
     def __init__(self, program: Program, wrt: list[str] | None = None,
-                 shapes: dict[str, tuple] | None = None):
+                 shapes: dict[str, tuple] | None = None, backend: str = "numpy"):
+        if backend not in BACKENDS:
+            raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.spelling = BACKENDS[backend]
         self.program = program
         self.params = list(program.params)
         self.index_params = set(program.index_params)
@@ -109,7 +116,7 @@ class Compiled:
         backward, extra = self._derivatives(graph, seeded)
         docstring = self._describe(graph, seeded)
         main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra, docstring,
-                                   ("numpy",))
+                                   (self.spelling,))
         source = emit.module_text(self.program, [main])
         namespace = load_module(source, self.program.name)
         spec = Specialization(graph, backward, source, namespace[self.program.name], None,
@@ -148,7 +155,7 @@ class Compiled:
         if spec is None:
             shapes = kinds = None
             if self.generic is None:
-                shapes = {p: np.shape(a) for p, a in zip(self.params, args)}
+                shapes = {p: tuple(int(d) for d in np.shape(a)) for p, a in zip(self.params, args)}
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
             spec = self._specialize(shapes, kinds, seeded)
             self._cache[key] = spec
@@ -175,7 +182,7 @@ class Compiled:
         """The full module of a specialization: value and gradients plus the layer API."""
         if spec.full_source is None or check:
             main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
-                                       spec.extra, spec.docstring)
+                                       spec.extra, spec.docstring, (self.spelling, "math"))
             if not self.has_layers:
                 spec.full_source = emit.module_text(self.program, [main])
                 return spec.full_source
@@ -247,9 +254,11 @@ class Compiled:
     def _coerce(self, args: list) -> list:
         """Integers become float64; float32 arrays stay float32 only if every float array is
         float32 (otherwise all become float64); index inputs stay integers."""
-        arrays = [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
+        arrays = [a if self.spelling == "xp" and _is_array_api(a) else
+                  _coerce_index(a, p) if p in self.index_params else _coerce(a, p)
                   for a, p in zip(args, self.params)]
-        kinds = {a.dtype for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"}
+        kinds = {a.dtype for a in arrays if isinstance(getattr(a, "dtype", None), np.dtype)
+                 and a.dtype.kind == "f"}
         if np.dtype(np.float32) in kinds and len(kinds) > 1:
             arrays = [a.astype(np.float64) if getattr(a, "dtype", None) == np.float32 else a
                       for a in arrays]
@@ -383,6 +392,17 @@ def _check_wrt(wrt, params: list[str]) -> list[str]:
     return wrt
 
 
+def _is_array_api(value: Any) -> bool:
+    """A non-NumPy array of a library array_api_compat knows (PyTorch, JAX, CuPy...)."""
+    if isinstance(value, np.ndarray) or not hasattr(value, "shape"):
+        return False
+    try:
+        import array_api_compat
+    except ImportError:
+        return False
+    return array_api_compat.is_array_api_obj(value)
+
+
 def _is_duck_array(value: Any) -> bool:
     """An array from another library that NumPy functions dispatch to (Dask, CuPy, ...)."""
     return not isinstance(value, np.ndarray) and hasattr(value, "__array_function__") \
@@ -433,12 +453,15 @@ def _coerce_index(value: Any, name: str) -> np.ndarray:
 
 def _signature(value: Any) -> tuple:
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
-    return (tuple(np.shape(value)), dtype.str, type(value).__name__)
+    return (tuple(np.shape(value)), str(dtype), type(value).__name__)
 
 
 def _kind(value: Any) -> str:
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
-    return "index" if dtype.kind in "iub" else "float"
+    kind = getattr(dtype, "kind", None)
+    if kind is None:  # a dtype of another library (torch.int64): read its name
+        kind = "f" if "float" in str(dtype) else "i"
+    return "index" if kind in "iub" else "float"
 
 
 def _match_inputs(grads: dict, inputs: dict, single: bool = False) -> dict:
@@ -455,7 +478,7 @@ def _match_inputs(grads: dict, inputs: dict, single: bool = False) -> dict:
 
 
 def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
-            shapes: dict[str, tuple] | None = None) -> Compiled:
+            shapes: dict[str, tuple] | None = None, backend: str = "numpy") -> Compiled:
     """Compile a formula, a ``def`` block or a Python function into a value-and-gradient function.
 
     Parameters
@@ -469,6 +492,10 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
     shapes : dict of str to tuple, optional
         Input shapes to generate code for ahead of the first call (array programs only; shape
         annotations such as ``W1: "100,3072"`` do the same).
+    backend : {"numpy", "array_api"}, optional
+        ``"array_api"`` writes the array code against the array API standard: the function
+        takes its namespace from its inputs (via ``array_api_compat``), so it runs unchanged on
+        NumPy, PyTorch, JAX, CuPy or Dask arrays.
 
     Returns
     -------
@@ -478,16 +505,16 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
     text_key = None
     if isinstance(fn_or_source, str) and len(fn_or_source) < 100_000:
         # Same text, same options: no need to parse it again.
-        text_key = ("text", fn_or_source, name, _options_key(wrt, shapes))
+        text_key = ("text", fn_or_source, name, _options_key(wrt, shapes), backend)
         if text_key in _COMPILED:
             return _COMPILED[text_key].clone()
     program = parse(fn_or_source, name)
-    key = _cache_key(program, wrt, shapes)
+    key = _cache_key(program, wrt, shapes) + (backend,)
     compiled = _COMPILED.get(key)
     if text_key is not None and compiled is not None:
         _COMPILED[text_key] = compiled
     if compiled is None:
-        compiled = Compiled(program, wrt, shapes)
+        compiled = Compiled(program, wrt, shapes, backend)
         _COMPILED[key] = compiled
         if text_key is not None:
             _COMPILED[text_key] = compiled

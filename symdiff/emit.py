@@ -33,8 +33,8 @@ class Emitted:
 def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list[str],
                    extra_params: list[str], docstring: str,
                    spellings: tuple[str, ...] = ("numpy", "math")) -> Emitted:
-    """``name(...)`` (NumPy) and ``name_scalar`` (``math``, when every value is a float) for a
-    differentiated graph; ``spellings`` picks which of the two to write.
+    """``name(...)`` (NumPy, or ``xp``: the array API) and ``name_scalar`` (``math``, when every
+    value is a float) for a differentiated graph; ``spellings`` picks which to write.
 
     ``extra_params`` are inputs the differentiation added (``dout``, or the vectors of a
     Hessian-vector product); they follow the program's own parameters.
@@ -42,8 +42,9 @@ def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list
     params = list(program.params) + list(extra_params)
     spec = _spec(program, graph, backward, program.name, params, docstring)
     functions, helpers = [], set()
-    if "numpy" in spellings:
-        writer = codegen.FunctionWriter(graph, spec, _reserved(program))
+    array_spelling = next((m for m in ("numpy", "xp") if m in spellings), None)
+    if array_spelling:
+        writer = codegen.FunctionWriter(graph, spec, _reserved(program), mode=array_spelling)
         functions.append(writer.function())
         helpers |= writer.helpers
     scalar = "math" in spellings and scalar_ok(graph, backward)

@@ -55,4 +55,74 @@ def _logsumexp(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-HELPERS = {f.__name__: f for f in (_sum_to, _sign, _max_mask, _logsumexp)}
+def _namespace(*values):
+    """The array library of the inputs (array_api_compat when installed), else NumPy."""
+    try:
+        import array_api_compat
+    except ImportError:
+        return np
+    arrays = [v for v in values if array_api_compat.is_array_api_obj(v)]
+    return array_api_compat.array_namespace(*arrays) if arrays else np
+
+
+def _shape(x):
+    """The shape of an array, () for a Python number."""
+    return tuple(getattr(x, "shape", ()))
+
+
+def _xp_array(xp, g):
+    """An array of the library; a Python number becomes float64, as NumPy would make it."""
+    return xp.asarray(g, dtype=xp.float64) if isinstance(g, (int, float)) else g
+
+
+def _xp_sum_to(xp, g, shape, out_shape=()):
+    """_sum_to for any array library: sum g, standing for out_shape, back to shape."""
+    g = _xp_array(xp, g)
+    full = tuple(np.broadcast_shapes(tuple(g.shape), tuple(shape), tuple(out_shape)))
+    if full == tuple(shape) and tuple(g.shape) == full:
+        return g
+    lead = len(full) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and full[lead + i] != 1)
+    total = xp.sum(xp.broadcast_to(g, full), axis=axes) if axes else xp.broadcast_to(g, full)
+    return xp.reshape(total, tuple(shape))
+
+
+def _xp_expand(xp, g, shape):
+    """g broadcast to shape, as a new array."""
+    g = _xp_array(xp, g)
+    return xp.broadcast_to(g, shape) * xp.ones(shape, dtype=g.dtype)
+
+
+def _xp_scatter(xp, g, shape, index):
+    """Zeros of ``shape`` with ``g`` written at ``index`` (which selects each position once)."""
+    out = xp.zeros(shape, dtype=getattr(g, "dtype", xp.float64))
+    if hasattr(out, "at"):  # JAX arrays are immutable
+        return out.at[index].set(g)
+    out[index] = g
+    return out
+
+
+def _xp_max_mask(xp, x, axis, lowest=False):
+    """_max_mask for any array library: 1.0 at the first extreme over the axes, 0.0 elsewhere."""
+    kept = [a for a in range(x.ndim) if a not in axis]
+    moved = xp.permute_dims(x, tuple(kept + list(axis)))
+    flat = xp.reshape(moved, tuple(moved.shape[:len(kept)]) + (-1,))
+    winner = xp.argmin(flat, axis=-1) if lowest else xp.argmax(flat, axis=-1)
+    positions = xp.arange(flat.shape[-1])
+    mask = xp.astype(positions == xp.expand_dims(winner, axis=-1), x.dtype)
+    order = tuple(int(i) for i in np.argsort(kept + list(axis)))
+    return xp.permute_dims(xp.reshape(mask, tuple(moved.shape)), order)
+
+
+def _xp_logsumexp(xp, x, axis, keepdims):
+    """_logsumexp for any array library."""
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+HELPERS = {f.__name__: f for f in (_sum_to, _sign, _max_mask, _logsumexp, _namespace, _shape,
+                                   _xp_array, _xp_sum_to, _xp_expand, _xp_scatter, _xp_max_mask,
+                                   _xp_logsumexp)}

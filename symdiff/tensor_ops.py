@@ -146,7 +146,7 @@ def _dot_of_product(w, x: int) -> str | None:
     """``np.vdot(a, b)`` for the full sum of an inlined product of two same-shape arrays: one
     pass and no temporary, where ``np.sum(a * b)`` makes a temporary and two passes."""
     node = w.graph[x]
-    if node.op != "mul" or x in w.names:
+    if node.op != "mul" or x in w.names or w.portable:
         return None
     a, b = node.args
     if w.graph.shape(a) != node.shape or w.graph.shape(b) != node.shape or not node.shape:

@@ -25,6 +25,10 @@ NUMPY_FUNCTIONS = frozenset({
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
     "logical_and", "put_along_axis", "vdot", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
 })
+# The array API standard's names that the portable spelling uses (symdiff/portable.py).
+XP_FUNCTIONS = NUMPY_FUNCTIONS | frozenset({
+    "permute_dims", "astype", "asarray", "float64", "expand_dims", "broadcast_to", "reshape",
+    "argmax", "argmin", "isfinite", "squeeze", "full", "zeros_like", "ones_like", "arange"})
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
                             "fabs", "inf", "nan", "pi", "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
@@ -121,6 +125,9 @@ def _check_attribute(node: ast.Attribute) -> None:
     if isinstance(node.value, ast.Name) and node.value.id == "np":
         if node.attr not in NUMPY_FUNCTIONS:
             _fail(node, f"np.{node.attr}")
+    elif isinstance(node.value, ast.Name) and node.value.id == "xp":
+        if node.attr not in XP_FUNCTIONS:
+            _fail(node, f"xp.{node.attr}")
     elif isinstance(node.value, ast.Name) and node.value.id == "math":
         if node.attr not in MATH_FUNCTIONS:
             _fail(node, f"math.{node.attr}")
