@@ -79,13 +79,27 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
         if upstream is None:
             result.grads[name] = None
             continue
-        if upstream in handed_out or graph[upstream].op == "input":
+        if _shares_memory(graph, upstream, handed_out):
             # Never return an array the caller already holds (an input, the value, another
             # gradient): writing into one gradient must not change anything else.
             upstream = graph.apply("copy", upstream, attrs=(name,))
         handed_out.add(upstream)
         result.grads[name] = fit_input(graph, upstream, node_id, broadcast_ref)
     return result
+
+
+VIEW_OPS = frozenset({"transpose", "reshape", "index"})
+
+
+def _shares_memory(graph: Graph, n: int, handed_out: set[int]) -> bool:
+    """Whether node ``n``'s array may be the caller's (an input such as ``dout``, or a view of
+    one) or one already returned (the value, another gradient)."""
+    while True:
+        if n in handed_out or graph[n].op == "input":
+            return True
+        if graph[n].op not in VIEW_OPS:
+            return False
+        n = graph[n].args[0]
 
 
 def _sum(graph: Graph, terms: list[int]) -> int:
@@ -103,6 +117,8 @@ def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
         contribution = spec.vjp(graph, node_id, position, upstream)
     elif node.op == "where":
         contribution = _where_vjp(graph, node, position, upstream)
+    elif node.op == "pow" and position == 0 and graph.is_const(node.args[1], 0.0):
+        return None  # x**0 is constant: no gradient, even at x = 0 (0 * 0**-1 would be NaN)
     else:
         partial = build(graph, partial_recipes(node.op)[position], node.args, node_id)
         if graph.is_const(partial, 0.0):
@@ -124,6 +140,13 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
     (the derivative of a branch that ``where`` did not take).
     """
     node = graph[upstream]
+    if node.op == "sum_to" and _masked(graph, node.args[0]) is not None:
+        # A masked gradient summed over broadcast axes: exactly zero wherever no position was
+        # selected, and it must stay so after the product.
+        selected = graph.apply("gt", graph.apply("sum_to", _masked(graph, node.args[0]),
+                                                 attrs=node.attrs), graph.const(0.0))
+        return graph.apply("where", selected, graph.apply("mul", partial, upstream),
+                           graph.const(0.0))
     if graph.is_const(upstream) and OPS[graph[partial].op].kind == "compare":
         # A mask times a constant would fold to the bare (or negated) bool mask.
         partial = graph.apply("float", partial)
@@ -134,6 +157,20 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
         if graph.is_const(taken, 0.0):
             return graph.apply("where", cond, taken, times(graph, partial, other))
     return graph.apply("mul", partial, upstream)
+
+
+def _masked(graph: Graph, n: int) -> int | None:
+    """For ``where(c, g, 0)`` / ``where(c, 0, g)``: the 0/1 mask of the positions that carry g."""
+    node = graph[n]
+    if node.op != "where":
+        return None
+    cond, taken, other = node.args
+    one, zero = graph.const(1.0), graph.const(0.0)
+    if graph.is_const(other, 0.0):
+        return graph.apply("where", cond, one, zero)
+    if graph.is_const(taken, 0.0):
+        return graph.apply("where", cond, zero, one)
+    return None
 
 
 def _where_vjp(graph: Graph, node, position: int, upstream: int) -> int | None:

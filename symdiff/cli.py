@@ -83,6 +83,8 @@ def parse_shapes(text: str | None) -> dict[str, tuple[int, ...]] | None:
         name, _, dims = item.partition("=")
         try:
             shapes[name.strip()] = tuple(int(d) for d in dims.split("x") if d.strip())
+            if any(d < 0 for d in shapes[name.strip()]):
+                raise ValueError
         except ValueError:
             raise SymdiffError(f"--shapes: {item!r} is not NAME=SIZExSIZE...") from None
     return shapes

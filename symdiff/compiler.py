@@ -84,6 +84,8 @@ class Compiled:
         self._ahead: Specialization | None = None
         self._fast: Callable | None = None
         self.generic = self._specialize(None, {p: "index" for p in self.index_params})
+        if shapes is not None and not isinstance(shapes, dict):
+            raise InputError(f"shapes= must be a dict of input name -> shape, got {shapes!r}"[:200])
         shapes = shapes or program.annotated_shapes()
         if self.generic is None and shapes:
             self._specialize_ahead(shapes)
@@ -102,8 +104,16 @@ class Compiled:
         missing = [p for p in self.params if p not in shapes]
         if missing:
             raise InputError(f"shapes= is missing {', '.join(missing)}")
-        examples = [np.zeros(shapes[p], dtype=np.intp if p in self.index_params else float)
-                    for p in self.params]
+        for name in self.params:
+            shape = shapes[name]
+            if not isinstance(shape, (tuple, list)) or not all(
+                    isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                    and 0 <= n < 2 ** 40 for n in shape):
+                raise InputError(f"shapes[{name!r}] must be a tuple of sizes (non-negative "
+                                 f"integers), got {shape!r}"[:200])
+        # Zero-stride stand-ins: the right shapes and dtypes, no memory.
+        examples = [np.broadcast_to(np.zeros((), np.intp if p in self.index_params else float),
+                                    tuple(int(n) for n in shapes[p])) for p in self.params]
         self._ahead = self.specialization(examples)
 
     # ---------------------------------------------------------------- building
@@ -220,8 +230,14 @@ class Compiled:
         if spec is not None:
             _check_broadcast(self.params, arrays)
         spec = self.specialization(arrays, dout)
+        if self.index_params:
+            _check_labels(self.params, arrays, spec.graph)
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
+        if douts:
+            _check_douts(douts, spec.graph)
         value, grads = spec.function(*arrays, *douts)
+        if douts:
+            _check_douts(douts, spec.graph, value)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
@@ -241,6 +257,7 @@ class Compiled:
         spec = getattr(cache, "specialization", None) or self._last_forward
         if spec is None:
             raise SymdiffError("call forward() before backward()")
+        _check_douts(list(dout) if isinstance(dout, tuple) else [dout], spec.graph)
         return self._layer_api(spec)["backward"](dout, cache)
 
     def _layer_api(self, spec: Specialization) -> dict:
@@ -257,11 +274,13 @@ class Compiled:
         arrays = [a if self.spelling == "xp" and _is_array_api(a) else
                   _coerce_index(a, p) if p in self.index_params else _coerce(a, p)
                   for a, p in zip(args, self.params)]
-        kinds = {a.dtype for a in arrays if isinstance(getattr(a, "dtype", None), np.dtype)
-                 and a.dtype.kind == "f"}
-        if np.dtype(np.float32) in kinds and len(kinds) > 1:
-            arrays = [a.astype(np.float64) if getattr(a, "dtype", None) == np.float32 else a
-                      for a in arrays]
+        kinds = {a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"}
+        if kinds == {np.dtype(np.float32)}:
+            # Single precision throughout: Python numbers follow the arrays.
+            return [np.float32(a) if type(a) is np.float64 else a for a in arrays]
+        if np.dtype(np.float32) in kinds:
+            return [a.astype(np.float64) if getattr(a, "dtype", None) == np.float32 else a
+                    for a in arrays]
         return arrays
 
     def _bind(self, args: tuple, kwargs: dict) -> list:
@@ -451,7 +470,39 @@ def _coerce_index(value: Any, name: str) -> np.ndarray:
     return array
 
 
+def _check_labels(params: list[str], arrays: list, graph: Graph) -> None:
+    """Integer index inputs must select existing positions (NumPy would raise IndexError)."""
+    for name, a in zip(params, arrays):
+        node = graph.inputs.get(name)
+        if node is None or graph[node].attrs[1] != "index" or not isinstance(a, np.ndarray) \
+                or a.size == 0:
+            continue
+        bound = emit.index_bound(graph, name)
+        low, high = int(a.min()), int(a.max())
+        if low < -bound or high >= bound:
+            raise InputError(f"input {name!r} holds index {high if high >= bound else low}, "
+                             f"outside the {bound} positions it selects from")
+
+
+def _check_douts(douts: list, graph: Graph, value: Any = None) -> None:
+    """One upstream gradient per output, each of its output's shape (known before the call for
+    array programs, after it for shape-generic ones)."""
+    outputs = graph.outputs
+    if len(douts) != len(outputs):
+        raise InputError(f"dout: the program has {len(outputs)} output(s), so it takes "
+                         f"{len(outputs)} upstream gradient(s) (a tuple for several); "
+                         f"got {len(douts)}")
+    values = value if isinstance(value, tuple) else (value,)
+    for k, (d, out) in enumerate(zip(douts, outputs)):
+        shape = graph.shape(out) if value is None else tuple(np.shape(values[k]))
+        if shape is not None and tuple(np.shape(d)) != tuple(shape):
+            raise InputError(f"dout{'' if len(outputs) == 1 else f'[{k}]'} has shape "
+                             f"{tuple(np.shape(d))}; the output has shape {tuple(shape)}")
+
+
 def _signature(value: Any) -> tuple:
+    if isinstance(value, tuple):
+        return tuple(_signature(v) for v in value)
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
     return (tuple(np.shape(value)), str(dtype), type(value).__name__)
 
@@ -532,8 +583,8 @@ _CACHE_SIZE = 256
 def _options_key(wrt, shapes) -> tuple:
     wrt_key = tuple(wrt.split(",")) if isinstance(wrt, str) else None if wrt is None \
         else tuple(wrt) if isinstance(wrt, (list, tuple)) else ("not a list", repr(wrt))
-    shapes_key = None if shapes is None else tuple(sorted((k, tuple(v))
-                                                          for k, v in shapes.items()))
+    shapes_key = None if shapes is None else repr(sorted(shapes.items())) \
+        if isinstance(shapes, dict) else ("not a dict", repr(shapes))
     return wrt_key, shapes_key
 
 

@@ -91,7 +91,7 @@ def check_function(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
         shape = graph.shape(graph.inputs[p])
         shape = () if shape is None else shape
         if graph[graph.inputs[p]].attrs[1] == "index":
-            inputs.append(f'"{p}": rng.integers(0, {_index_bound(graph, p)}, size={shape})')
+            inputs.append(f'"{p}": rng.integers(0, {index_bound(graph, p)}, size={shape})')
         else:
             inputs.append(f'"{p}": _sample(rng, {shape})')
     name = program.name
@@ -149,7 +149,7 @@ def check_gradients(seed=0, rtol=1e-5, samples=20):
     return worst'''
 
 
-def _index_bound(graph: Graph, name: str) -> int:
+def index_bound(graph: Graph, name: str) -> int:
     """The size of the axis an index input selects along (labels must be below it)."""
     input_id = graph.inputs[name]
     for node in graph.nodes:

@@ -32,7 +32,9 @@ MAX_EXPONENT = 1_024
 PARSE_RECURSION_LIMIT = 20_000
 
 # Names generated code uses for itself, and names a user value must not take.
-RESERVED = frozenset({"np", "numpy", "math", "dout", "cache", "grads", "range", "len"})
+RESERVED = frozenset({"np", "numpy", "math", "xp", "dout", "cache", "grads", "range", "len",
+                      # builtins the generated code calls (max(a, b) in its float twin...)
+                      "float", "max", "min", "abs", "slice"})
 MODULES = {"np": "numpy", "numpy": "numpy", "math": "math"}
 MODULE_CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 

@@ -11,6 +11,7 @@ to the shape of their input at run time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -103,9 +104,8 @@ class Graph:
 
     def const(self, value: float) -> int:
         value = float(value)
-        if value == 0.0:
-            value = 0.0  # one zero: -0.0 and 0.0 fold to the same node
-        return self.intern(Node("const", (), (value,), ()))
+        # -0.0 == 0.0 in Python, so the sign is part of the key: x / -0.0 is -inf.
+        return self.intern(Node("const", (), (value, math.copysign(1.0, value)), ()))
 
     def is_const(self, node_id: int, value: float | None = None) -> bool:
         node = self.nodes[node_id]
@@ -129,8 +129,7 @@ class Graph:
         """Constant folding and the algebraic identities that keep gradients free of 0s and 1s."""
         nodes = [self.nodes[a] for a in args]
         if all(n.is_const for n in nodes) and OPS[op].kind == "elementwise":
-            value = evaluate_constant(op, [n.value for n in nodes])
-            return None if value is None else self.const(value)
+            return self.const(evaluate_constant(op, [n.value for n in nodes]))
 
         def keep(node_id: int) -> int | None:
             # An identity may drop an operand only if that does not change the result's shape.

@@ -89,8 +89,11 @@ def _transpose_axes(t, node, x, axes):
     ndim = len(t.shape_of(x, node))
     if axes is None:
         axes = tuple(reversed(range(ndim)))
-    if not isinstance(axes, tuple) or sorted(a % ndim for a in axes) != list(range(ndim)):
-        raise t.program.error(f"transpose axes {axes} are not a permutation of {ndim} axes", node)
+    if not isinstance(axes, tuple) or not all(
+            isinstance(a, int) and not isinstance(a, bool) and -ndim <= a < ndim for a in axes) \
+            or sorted(a % ndim for a in axes) != list(range(ndim)):
+        raise t.program.error(f"transpose axes {axes} are not a permutation of the {ndim} axes",
+                              node, cls=_shape_error())
     return tuple(a % ndim for a in axes)
 
 
@@ -139,15 +142,17 @@ def _reshape(t: Tracer, node, args, kwargs):
     if not args:
         raise t.program.error("reshape() needs an array", node)
     x, rest = args[0], args[1:]
-    if "newshape" in kwargs or "shape" in kwargs:
-        rest = [kwargs.pop("newshape", None) or kwargs.pop("shape")]
+    for key in ("newshape", "shape"):
+        if key in kwargs:
+            rest = [kwargs.pop(key)]
     if kwargs:
         raise t.program.error("reshape() takes only the new shape", node)
     target = rest[0] if len(rest) == 1 and isinstance(rest[0], tuple) else tuple(rest)
     if len(rest) == 1 and isinstance(rest[0], int):
         target = (rest[0],)
-    if not all(isinstance(n, int) for n in target):
-        raise t.program.error("reshape() sizes must be integer constants", node)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 for n in target):
+        raise t.program.error("reshape() sizes must be integer constants (-1 for one to infer)",
+                              node)
     shape = t.shape_of(x, node)
     if target.count(-1) > 1:
         raise t.program.error("reshape() can infer only one size (-1)", node)

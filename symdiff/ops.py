@@ -13,7 +13,6 @@ Adding an elementwise op touches one place: its :func:`register` call below. The
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -241,7 +240,9 @@ register(Op("sum_like", 3, "_sum_to({0}, np.shape({1}), np.shape({2}))",
 # The upstream gradient of an output when there are several: ones of that output's shape.
 register(Op("ones_like", 1, "np.ones_like({0})", np.ones_like, lambda a: 1, math="1.0",
             kind="structural", symbol="ones", shape_fn=lambda graph, args, attrs: graph.shape(args[0]),
-            numeric=lambda node, args: np.ones_like(args[0])))
+            numeric=lambda node, args: np.ones_like(args[0]),
+            vjp=lambda graph, node_id, position, g: None,  # a constant: no gradient
+            numeric_vjp=lambda node, position, g, args, out: None))
 
 # Names the frontend accepts in calls, mapped to op names (after stripping np./numpy./math.).
 FUNCTIONS = {
@@ -258,12 +259,10 @@ def is_elementwise(op_name: str) -> bool:
     return OPS[op_name].kind in ELEMENTWISE_KINDS
 
 
-def evaluate_constant(op_name: str, values: list[float]) -> float | None:
-    """Fold an elementwise op over constants; None when the result is not a finite float."""
+def evaluate_constant(op_name: str, values: list[float]) -> float:
+    """Fold an elementwise op over constants with NumPy's IEEE rules (1/0 is inf)."""
     with np.errstate(all="ignore"):
-        result = OPS[op_name].impl(*[np.float64(v) for v in values])
-    result = float(result)
-    return result if math.isfinite(result) else None
+        return float(OPS[op_name].impl(*[np.float64(v) for v in values]))
 
 
 from . import tensor_ops  # noqa: E402,F401  -- registers the structural ops into OPS

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from functools import lru_cache
 
@@ -161,6 +162,9 @@ def _node_to_sympy(graph: Graph, n: int, args: list[sympy.Expr]) -> sympy.Expr:
     if node.op == "input":
         return sympy.Symbol(node.attrs[0], real=True)
     if node.op == "const":
+        if not math.isfinite(node.value):
+            return sympy.nan if node.value != node.value else \
+                (sympy.oo if node.value > 0 else -sympy.oo)
         fraction = Fraction(node.value)
         if fraction.denominator <= 1024:  # 0.5 prints as 1/2, 0.1 stays 0.1
             return sympy.Rational(fraction.numerator, fraction.denominator)

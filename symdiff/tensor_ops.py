@@ -44,6 +44,8 @@ def _matmul_shape(graph, args, attrs):
     inner = b[-2] if len(b) > 1 else b[0]
     if a[-1] != inner:
         raise GraphShapeError(f"shapes {a} and {b} are not aligned ({a[-1]} != {inner})")
+    if len(a) == 1 and len(b) == 1:
+        return ()
     if len(a) == 1:
         return b[:-2] + b[-1:]
     if len(b) == 1:
@@ -346,7 +348,7 @@ def _index_shape(graph, args, attrs):
     base = np.broadcast_to(np.zeros((), dtype=np.int8), graph.shape(args[0]))
     try:
         return base[numeric_index(spec, dummies)].shape
-    except IndexError as exc:
+    except (IndexError, ValueError) as exc:
         raise GraphShapeError(f"index does not fit shape {graph.shape(args[0])}: {exc}") from None
 
 

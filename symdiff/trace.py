@@ -400,8 +400,10 @@ class Tracer:
         parts = iter(values)
         bounds = [next(parts) if p is not None else None
                   for p in (node.lower, node.upper, node.step)]
-        if not all(b is None or isinstance(b, int) for b in bounds):
+        if not all(b is None or isinstance(b, int) and not isinstance(b, bool) for b in bounds):
             raise self.program.error("slice bounds must be integer constants", node)
+        if bounds[2] == 0:
+            raise self.program.error("slice step must not be zero", node)
         return slice(*bounds)
 
     def what(self, node: ast.AST) -> str:
