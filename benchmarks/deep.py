@@ -13,6 +13,8 @@ CasADi an unrolled SX graph, SymPy a nested expression (only at K=10: its expres
 
 from __future__ import annotations
 
+import time
+
 import itertools
 import math
 
@@ -57,7 +59,9 @@ def _unpack_tuple(result):
 
 def _symdiff(K, compiled: dict):
     def build():
+        start = time.perf_counter()
         g = symdiff.compile(source(K))
+        compiled["compile_s"] = time.perf_counter() - start
         compiled["g"] = g
         return lambda: g(*POINT)
     return Entry(SYMDIFF, build, lambda r: (r[0], [r[1]["x"], r[1]["y"]]),
@@ -149,7 +153,7 @@ def _sympy(K, quick):
 # ------------------------------------------------------------------ the workload
 def run(settings: Settings, log=print) -> Result:
     sizes = (10, 100, 1000) if settings.quick else (10, 100, 1000, 10000)
-    rows, metrics, per_node, nodes_of = [], [], {}, {}
+    rows, metrics, per_node, nodes_of, compile_s = [], [], {}, {}, {}
     for K in sizes:
         case = f"K={K}"
         compiled: dict = {}
@@ -161,15 +165,19 @@ def run(settings: Settings, log=print) -> Result:
         sym = find(rows, case, SYMDIFF)
         if sym.setup_s is not None and "g" in compiled:
             nodes = len(compiled["g"].graph.nodes)
-            nodes_of[K], per_node[K] = nodes, sym.setup_s / nodes
-            sym.extra.update(nodes=nodes, compile_per_node_s=per_node[K])
-            metrics.append((f"symdiff K={K}: graph nodes, compile time per node",
-                            f"{nodes}, {per_node[K] * 1e6:.1f} µs"))
+            compile_s[K] = compiled["compile_s"]
+            nodes_of[K], per_node[K] = nodes, compile_s[K] / nodes
+            sym.extra.update(nodes=nodes, compile_s=compile_s[K], compile_per_node_s=per_node[K])
+            metrics.append((f"symdiff K={K}: graph nodes; symdiff.compile; per node; first call "
+                            "(writes the float twin)",
+                            f"{nodes}; {compile_s[K]:.2f} s; {per_node[K] * 1e6:.1f} µs; "
+                            f"{sym.setup_s - compile_s[K]:.2f} s"))
 
     def setup(K):
-        row = find(rows, f"K={K}", SYMDIFF)
-        return row.setup_s if row is not None else None
+        return compile_s.get(K)
 
+    # "compiles" is symdiff.compile; the first call's extra cost (the math twin, written on the
+    # first call with floats) is reported in the metrics and in the setup column.
     targets = [limit_target(NAME, "K=1000 compiles in <= 1 s", setup(1000), 1.0, "s")]
     if 10000 in sizes:
         targets.append(limit_target(NAME, "K=10000 compiles in <= 10 s", setup(10000), 10.0, "s"))
