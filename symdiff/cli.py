@@ -331,6 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("symdiff: error: the program is nested too deeply", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # -o into a folder that does not exist, or onto a folder
+        print(f"symdiff: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         return 0
 

@@ -190,6 +190,7 @@ class FunctionWriter:
 
     def _render_portable(self, n: int, node, spec) -> tuple[str, int]:
         """The array-API spelling: the NumPy text read with ``xp``, or the op's own printer."""
+        portable.check(node)
         self.helpers |= portable.helpers(set(spec.helpers))
         if node.op in portable.EXTRA_HELPERS:
             self.helpers.add(portable.EXTRA_HELPERS[node.op])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import math
 import linecache
 import types
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ class Compiled:
             shape = shapes[name]
             if not isinstance(shape, (tuple, list)) or not all(
                     isinstance(n, (int, np.integer)) and not isinstance(n, bool)
-                    and 0 <= n < 2 ** 40 for n in shape):
+                    and 0 <= n < 2 ** 40 for n in shape) or math.prod(shape) >= 2 ** 40:
                 raise InputError(f"shapes[{name!r}] must be a tuple of sizes (non-negative "
                                  f"integers), got {shape!r}"[:200])
         # Zero-stride stand-ins: the right shapes and dtypes, no memory.
@@ -271,8 +272,9 @@ class Compiled:
     def _coerce(self, args: list) -> list:
         """Integers become float64; float32 arrays stay float32 only if every float array is
         float32 (otherwise all become float64); index inputs stay integers."""
-        arrays = [a if self.spelling == "xp" and _is_array_api(a) else
-                  _coerce_index(a, p) if p in self.index_params else _coerce(a, p)
+        if self.spelling == "xp" and any(_is_array_api(a) for a in args):
+            return [_coerce_foreign(a, p in self.index_params) for a, p in zip(args, self.params)]
+        arrays = [_coerce_index(a, p) if p in self.index_params else _coerce(a, p)
                   for a, p in zip(args, self.params)]
         kinds = {a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"}
         if kinds == {np.dtype(np.float32)}:
@@ -348,15 +350,15 @@ def bind_arguments(name: str, params: list[str], args: tuple, kwargs: dict) -> d
     return bound
 
 
-_MISSING = object()
-DISPATCH_TEMPLATE = """def __call__(_self, {params_missing}, **_kwargs):
-    if {all_floats} and not _kwargs:
-        try:
+DISPATCH_TEMPLATE = """def __call__(_self, *_args, **_kwargs):
+    if len(_args) == {count} and not _kwargs:
+        {params}, = _args
+        if {all_floats}:
+            try:
 {body}
-        except (ValueError, OverflowError, ZeroDivisionError):
-            pass
-    _given = [_a for _a in ({params},) if _a is not _MISSING]
-    return _Compiled.__call__(_self, *_given, **_kwargs)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                pass
+    return _Compiled.__call__(_self, *_args, **_kwargs)
 """
 
 
@@ -374,10 +376,10 @@ def _float_dispatcher(params: list[str], scalar_source: str, namespace: dict) ->
     if lines and lines[0].strip().startswith('"""'):
         lines = lines[1:]  # the docstring
     text = DISPATCH_TEMPLATE.format(
-        params=", ".join(params), params_missing=", ".join(f"{p}=_MISSING" for p in params),
+        count=len(params), params=", ".join(params),
         all_floats=" and ".join(f"type({p}) is float" for p in params),
-        body="\n".join("        " + line if line else "" for line in lines))
-    scope = dict(namespace, _MISSING=_MISSING, _Compiled=Compiled)
+        body="\n".join("                " + line if line else "" for line in lines))
+    scope = dict(namespace, _Compiled=Compiled)
     exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
     return type("Compiled", (Compiled,), {"__call__": scope["__call__"], "__module__": __name__})
 
@@ -420,6 +422,21 @@ def _is_array_api(value: Any) -> bool:
     except ImportError:
         return False
     return array_api_compat.is_array_api_obj(value)
+
+
+def _coerce_foreign(value: Any, index: bool) -> Any:
+    """Inputs of a call on another library's arrays (backend="array_api"): its arrays stay its
+    own, integer and bool ones become float64 (unless used as an index); Python numbers stay
+    Python numbers, which every library combines with its arrays."""
+    if isinstance(value, (bool, int, float, np.number)) and not isinstance(value, np.ndarray):
+        return value if index else float(value)
+    if not _is_array_api(value):
+        return value
+    import array_api_compat
+    xp = array_api_compat.array_namespace(value)
+    if not index and not xp.isdtype(value.dtype, "real floating"):
+        return xp.astype(value, xp.float64)
+    return value
 
 
 def _is_duck_array(value: Any) -> bool:
@@ -474,8 +491,8 @@ def _check_labels(params: list[str], arrays: list, graph: Graph) -> None:
     """Integer index inputs must select existing positions (NumPy would raise IndexError)."""
     for name, a in zip(params, arrays):
         node = graph.inputs.get(name)
-        if node is None or graph[node].attrs[1] != "index" or not isinstance(a, np.ndarray) \
-                or a.size == 0:
+        if node is None or graph[node].attrs[1] != "index" or _is_duck_array(a) \
+                or not hasattr(a, "min") or int(np.prod(np.shape(a))) == 0:
             continue
         bound = emit.index_bound(graph, name)
         low, high = int(a.min()), int(a.max())
@@ -520,8 +537,7 @@ def _match_inputs(grads: dict, inputs: dict, single: bool = False) -> dict:
     when the computation ran in float32, ``single``)."""
     for name, grad in grads.items():
         given = inputs[name]
-        if isinstance(given, (int, float)) and not isinstance(given, bool) \
-                and not _is_duck_array(grad):
+        if isinstance(given, (int, float)) and not _is_duck_array(grad):
             grads[name] = float(grad)
         elif single and getattr(grad, "dtype", None) == np.float64:
             grads[name] = grad.astype(np.float32)

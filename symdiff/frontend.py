@@ -34,7 +34,7 @@ PARSE_RECURSION_LIMIT = 20_000
 # Names generated code uses for itself, and names a user value must not take.
 RESERVED = frozenset({"np", "numpy", "math", "xp", "dout", "cache", "grads", "range", "len",
                       # builtins the generated code calls (max(a, b) in its float twin...)
-                      "float", "max", "min", "abs", "slice"})
+                      "float", "max", "min", "abs", "slice", "type"})
 MODULES = {"np": "numpy", "numpy": "numpy", "math": "math"}
 MODULE_CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 

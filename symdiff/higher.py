@@ -61,10 +61,15 @@ class HessianVectorProduct(Compiled):
 
     def __call__(self, *args: Any, v: dict | None = None, **kwargs: Any):
         inputs = self._bind(args, kwargs)
+        if v is not None and not isinstance(v, dict):
+            raise InputError("v must be a dict of input name -> array shaped like that input")
         vectors = []
         for name in self.wrt:
             part = (v or {}).get(name)
             value = inputs[self.params.index(name)]
+            if part is not None and tuple(np.shape(part)) != tuple(np.shape(value)):
+                raise InputError(f"v[{name!r}] has shape {tuple(np.shape(part))}; input "
+                                 f"{name!r} has shape {tuple(np.shape(value))}")
             vectors.append(np.zeros(np.shape(value)) if part is None else part)
         unknown = set(v or {}) - set(self.wrt)
         if unknown:
@@ -152,6 +157,9 @@ class Jacobian:
     def __call__(self, *args: Any, **kwargs: Any):
         inputs = dict(zip(self.compiled.params, self.compiled._bind(args, kwargs)))
         value, _ = self.compiled(**inputs)
+        if isinstance(value, tuple):
+            raise InputError("jacobian() takes a program with one output; this one returns "
+                             f"{len(value)}: compile each output separately")
         out_shape = np.shape(value)
         jac = {x: np.zeros(out_shape + np.shape(inputs[x])) for x in self.wrt}
         for index in np.ndindex(out_shape):

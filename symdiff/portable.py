@@ -30,6 +30,14 @@ def translate(text: str) -> str:
     return NP.sub("xp.", text)
 
 
+def check(node) -> None:
+    """Refuse at compile time what the standard does not promise: negative slice steps."""
+    if node.op in ("index", "scatter") and any(
+            item[0] == "slice" and item[3] is not None and item[3] < 0 for item in node.attrs[0]):
+        raise SymdiffError("backend='array_api' does not take negative slice steps (x[::-1]): "
+                           "the array API standard leaves them out; use the NumPy backend")
+
+
 def helpers(names: set[str]) -> set[str]:
     return {HELPER_NAMES.get(n, n) for n in names} | {"_namespace", "_shape", "_xp_array"}
 

@@ -46,6 +46,9 @@ def _matmul_shape(graph, args, attrs):
         raise GraphShapeError(f"shapes {a} and {b} are not aligned ({a[-1]} != {inner})")
     if len(a) == 1 and len(b) == 1:
         return ()
+    if (len(a) == 1 and len(b) > 2) or (len(b) == 1 and len(a) > 2):
+        raise GraphShapeError(f"a vector @ a batch of matrices ({a} and {b}) is not supported: "
+                              "reshape the vector to a matrix first")
     if len(a) == 1:
         return b[:-2] + b[-1:]
     if len(b) == 1:
@@ -344,7 +347,7 @@ def numeric_index(spec, arrays):
 
 def _index_shape(graph, args, attrs):
     (spec,) = attrs
-    dummies = [np.zeros(graph.shape(a), dtype=np.intp) for a in args[1:]]
+    dummies = [np.broadcast_to(np.zeros((), dtype=np.intp), graph.shape(a)) for a in args[1:]]
     base = np.broadcast_to(np.zeros((), dtype=np.int8), graph.shape(args[0]))
     try:
         return base[numeric_index(spec, dummies)].shape

@@ -126,9 +126,19 @@ class Tracer:
         return self.graph
 
     def _set_outputs(self, values: list, names: list, node: ast.AST) -> None:
-        for value, name in zip(values, names):
-            self.graph.outputs.append(self.as_node(value, node))
+        for k, (value, name) in enumerate(zip(values, names)):
+            out = self.as_node(value, node)
+            if out in self.graph.outputs or self._views_an_input(out):
+                # A value is a new array: never the caller's own (return x, x.T, x[1:]) or
+                # the same object twice.
+                out = self.graph.apply("copy", out, attrs=("output", k))
+            self.graph.outputs.append(out)
             self.graph.output_names.append(name)
+
+    def _views_an_input(self, n: int) -> bool:
+        while self.graph[n].op in ("transpose", "reshape", "index"):
+            n = self.graph[n].args[0]
+        return self.graph[n].op == "input"
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts: list[ast.stmt]) -> None:

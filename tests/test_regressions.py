@@ -87,3 +87,38 @@ def test_labels_out_of_range_are_input_errors():
 def test_float32_with_a_python_float_stays_float32():
     value, grads = symdiff.compile("x*y + exp(x)")(np.ones(3, np.float32), 2.0)
     assert value.dtype == np.float32 and grads["x"].dtype == np.float32
+
+
+def test_vector_at_batch_of_matrices_is_refused_not_wrong():
+    with pytest.raises(symdiff.ShapeError, match="batch"):
+        symdiff.compile("def f(a, b):\n    return np.sum(a @ b)\n")(np.ones(3), np.ones((5, 3, 4)))
+
+
+def test_float_dispatcher_keeps_argument_errors():
+    g = symdiff.compile("x*y + z")
+    g(1.0, 2.0, 3.0)  # installs the float fast path
+    with pytest.raises(symdiff.InputError):
+        g(1.0, 2.0, 3.0, 4.0)
+    with pytest.raises(symdiff.InputError):
+        g(1.0, 2.0, x=3.0)
+    assert g(x=1.0, y=2.0, z=3.0)[0] == 5.0
+
+
+def test_outputs_are_never_the_callers_arrays():
+    x = np.ones((2, 3))
+    assert symdiff.compile("def f(x):\n    return x\n")(x)[0] is not x
+    assert not np.shares_memory(symdiff.compile("def f(x):\n    return x.T\n")(x)[0], x)
+    a, b = symdiff.compile("def f(x):\n    return x * 2.0, x * 2.0\n")(np.ones(2))[0]
+    assert a is not b
+
+
+def test_hvp_checks_its_vector_and_jacobian_its_output_count():
+    with pytest.raises(symdiff.InputError):
+        symdiff.hvp("def f(x):\n    return np.sum(x ** 3)\n")(np.ones(3), v={"x": np.ones((2, 3))})
+    with pytest.raises(symdiff.InputError):
+        symdiff.jacobian("def f(x):\n    return x * 2.0, np.sum(x)\n")(np.ones(2))
+
+
+def test_type_is_reserved():
+    with pytest.raises(symdiff.ParseError):
+        symdiff.compile("type * 2")
