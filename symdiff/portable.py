@@ -55,11 +55,11 @@ def _transpose(w, n):
 
 
 def _sum_to(w, n):
+    from .tensor_ops import summed_axes
+
     (shape,) = n.attrs
     have = w.graph.shape(n.args[0])
-    lead = len(have) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and have[lead + i] != 1)
+    lead, axes = summed_axes(have, shape)
     g = w.expr(n.args[0])
     if lead == 0:
         return f"xp.sum({g}, axis={_axis(axes)}, keepdims=True)", PREC_ATOM

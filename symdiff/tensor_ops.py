@@ -276,12 +276,17 @@ _structural(
     "expand")
 
 
+def summed_axes(have: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    """Summing an array of shape ``have`` back to ``shape``: (leading axes, all summed axes)."""
+    lead = len(have) - len(shape)
+    return lead, tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                            if s == 1 and have[lead + i] != 1)
+
+
 def _sum_to_print(w, n):
     (shape,) = n.attrs
     have = w.graph.shape(n.args[0])
-    lead = len(have) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and have[lead + i] != 1)
+    lead, axes = summed_axes(have, shape)
     if shape == () and _dot_of_product(w, n.args[0]):
         return _dot_of_product(w, n.args[0]), PREC_ATOM
     g = w.expr(n.args[0], PREC_ATOM)

@@ -107,7 +107,7 @@ class Tracer:
         tree = self.program.tree
         if isinstance(tree, ast.Expression):
             self.graph.current_line = 1
-            self._set_outputs([self.eval(tree.body)], [None], tree.body)
+            self._set_outputs([self.evaluate(tree.body)], [None], tree.body)
             return self.graph
         body = [s for s in tree.body if not _is_doc(s)]
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
@@ -116,7 +116,7 @@ class Tracer:
         self.exec_block(body[:-1])
         ret = body[-1]
         self.graph.current_line = ret.lineno
-        value = self.eval(ret.value)
+        value = self.evaluate(ret.value)
         if isinstance(ret.value, ast.Tuple):
             names = [e.id if isinstance(e, ast.Name) else None for e in ret.value.elts]
             self._set_outputs(list(value), names, ret.value)
@@ -165,7 +165,7 @@ class Tracer:
     def _assign(self, stmt: ast.Assign) -> None:
         if len(stmt.targets) != 1:
             raise self.program.error("chained assignment (a = b = ...) is not supported", stmt)
-        self.bind(stmt.targets[0], self.eval(stmt.value))
+        self.bind(stmt.targets[0], self.evaluate(stmt.value))
 
     def bind(self, target: ast.AST, value: Any) -> None:
         if isinstance(target, ast.Name):
@@ -207,7 +207,7 @@ class Tracer:
             raise self.program.error(f"in-place update of the input '{target.id}' is not "
                                      f"supported: write {target.id} = {target.id} "
                                      f"{_op_text(stmt.op)} ... with a new name", stmt)
-        value = self.binop(stmt.op, current, self.eval(stmt.value), stmt)
+        value = self.binop(stmt.op, current, self.evaluate(stmt.value), stmt)
         self.bind(target, value)
 
     def _for(self, stmt: ast.For) -> None:
@@ -217,7 +217,7 @@ class Tracer:
                 and it.func.id == "range"):
             raise self.program.error("only 'for NAME in range(K)' loops with a constant K are "
                                      "supported", stmt)
-        bounds = [self.eval(a) for a in it.args]
+        bounds = [self.evaluate(a) for a in it.args]
         if it.keywords or not 1 <= len(bounds) <= 3 or not all(
                 isinstance(b, int) and not isinstance(b, bool) for b in bounds):
             raise self.program.error("range() needs 1 to 3 integer constants", it)
@@ -232,7 +232,7 @@ class Tracer:
             self.exec_block(stmt.body)
 
     # ------------------------------------------------------------------ expressions
-    def eval(self, root: ast.AST) -> Any:
+    def evaluate(self, root: ast.AST) -> Any:
         """Evaluate an expression bottom-up with an explicit stack (no recursion)."""
         results: dict[int, Any] = {}
         stack: list[tuple[ast.AST, bool]] = [(root, False)]
