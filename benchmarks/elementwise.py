@@ -11,8 +11,9 @@ import numpy as np
 
 import symdiff
 
-from .harness import HAND, SYMDIFF, Entry, Result, Settings, find, import_jax, limit_target, \
-    run_case
+from .harness import (
+    Entry, HAND, Result, SYMDIFF, Settings, find, import_jax, limit_target, run_case,
+    value_ratio_metrics)
 
 NAME = "elementwise"
 N = 1_000_000
@@ -155,20 +156,8 @@ def run(settings: Settings, log=print) -> Result:
                             lambda r: (r[0], []), "returns (out, cache)")],
                      settings, log)
 
-    sym, hand_row = find(rows, case, SYMDIFF), find(rows, case, HAND)
-    value_row, sym_fwd = find(rows, forward_case, HAND), find(rows, forward_case,
-                                                             "symdiff g.forward")
-    metrics, ratio_value = [], None
-    if sym.ok and value_row.ok:
-        ratio_value = sym.median_s / value_row.median_s
-        metrics += [
-            ("symdiff gradient+value / value-only (hand-written forward)", f"{ratio_value:.2f}"),
-            ("hand-written gradient+value / value-only",
-             f"{hand_row.median_s / value_row.median_s:.2f}"),
-        ]
-        if sym_fwd.ok:
-            metrics.append(("symdiff gradient+value / symdiff g.forward",
-                            f"{sym.median_s / sym_fwd.median_s:.2f}"))
+    sym = find(rows, case, SYMDIFF)
+    metrics, ratio_value = value_ratio_metrics(rows, case, forward_case)
     targets = [limit_target(NAME, "<= 0.9x hand-written NumPy", sym.ratio if sym.ok else None,
                             0.9),
                limit_target(NAME, "gradient+value / value <= 3", ratio_value, 3.0)]

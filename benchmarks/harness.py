@@ -280,3 +280,21 @@ class Result:
     rows: list[Row]
     targets: list[Target] = field(default_factory=list)
     metrics: list[tuple[str, str]] = field(default_factory=list)   # (what, value) extra lines
+
+
+def value_ratio_metrics(rows, case: str, forward_case: str) -> tuple[list, float | None]:
+    """(metrics, symdiff gradient+value / hand-written value-only) for a workload that also
+    times the value alone: the cheap-gradient ratio of symdiff and of the hand-written code."""
+    sym, hand_row = find(rows, case, SYMDIFF), find(rows, case, HAND)
+    value_row, sym_fwd = find(rows, forward_case, HAND), find(rows, forward_case,
+                                                             "symdiff g.forward")
+    if not (sym.ok and value_row.ok):
+        return [], None
+    ratio_value = sym.median_s / value_row.median_s
+    metrics = [("symdiff gradient+value / value-only (hand-written forward)", f"{ratio_value:.2f}"),
+               ("hand-written gradient+value / value-only",
+                f"{hand_row.median_s / value_row.median_s:.2f}")]
+    if sym_fwd.ok:
+        metrics.append(("symdiff gradient+value / symdiff g.forward",
+                        f"{sym.median_s / sym_fwd.median_s:.2f}"))
+    return metrics, ratio_value

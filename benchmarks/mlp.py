@@ -14,8 +14,9 @@ import numpy as np
 
 import symdiff
 
-from .harness import HAND, SYMDIFF, Entry, Result, Settings, Target, find, format_time, \
-    import_jax, limit_target, run_case
+from .harness import (
+    Entry, HAND, Result, SYMDIFF, Settings, Target, find, format_time, import_jax, limit_target,
+    run_case, value_ratio_metrics)
 
 NAME = "mlp"
 N, D, H, C = 200, 3072, 100, 10
@@ -217,18 +218,8 @@ def run(settings: Settings, log=print) -> Result:
                ("peak memory of one gradient call, symdiff", f"{sym_peak / 2**20:.2f} MiB")]
 
     sym, jax_row = find(rows, case, SYMDIFF), find(rows, case, "jax (jit)")
-    hand_row, value_row = find(rows, case, HAND), find(rows, forward_case, HAND)
-    sym_fwd = find(rows, forward_case, "symdiff g.forward")
-    ratio_value = sym.median_s / value_row.median_s if sym.ok and value_row.ok else None
-    if ratio_value is not None:
-        metrics += [
-            ("symdiff gradient+value / value-only (hand-written forward)", f"{ratio_value:.2f}"),
-            ("hand-written gradient+value / value-only",
-             f"{hand_row.median_s / value_row.median_s:.2f}"),
-        ]
-        if sym_fwd.ok:
-            metrics.append(("symdiff gradient+value / symdiff g.forward",
-                            f"{sym.median_s / sym_fwd.median_s:.2f}"))
+    ratio_metrics, ratio_value = value_ratio_metrics(rows, case, forward_case)
+    metrics += ratio_metrics
     targets = [limit_target(NAME, "<= 1.0x hand-written", sym.ratio if sym.ok else None, 1.0)]
     if sym.ok and jax_row is not None and jax_row.ok:
         met = sym.median_s <= jax_row.median_s

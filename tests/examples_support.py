@@ -1,9 +1,13 @@
 """Loading the scripts of examples/ (not a package) by path, for the example tests."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# The examples import their shared helpers (digits.py) as a script would: from their folder.
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
 
 
 def load(name):
