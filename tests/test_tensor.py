@@ -6,6 +6,7 @@ the node-by-node :class:`symdiff.interpret.Interpreter` run over ``g.graph``.
 """
 
 import ast
+import inspect
 import re
 import subprocess
 import sys
@@ -928,21 +929,9 @@ def test_generated_module_runs_standalone(net, tmp_path):
 
 
 def test_cli_prints_the_backward_program(tmp_path):
-    (tmp_path / "model.py").write_text(textwrap.dedent("""
-        import numpy as np
-
-        reg = 1e-3
-
-
-        def loss(X, y, W1, b1, W2, b2):
-            N = X.shape[0]
-            h = np.maximum(0, X @ W1 + b1)
-            scores = h @ W2 + b2
-            scores = scores - np.max(scores, axis=1, keepdims=True)
-            probs = np.exp(scores) / np.sum(np.exp(scores), axis=1, keepdims=True)
-            data_loss = -np.sum(np.log(probs[np.arange(N), y])) / N
-            return data_loss + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
-    """))
+    # the same loss as two_layer_loss above, in a file the CLI parses (it never imports it)
+    body = inspect.getsource(two_layer_loss).replace("def two_layer_loss(", "def loss(")
+    (tmp_path / "model.py").write_text(f"import numpy as np\n\nreg = {reg!r}\n\n\n{body}")
     shapes = "X=200x3072,y=200,W1=3072x100,b1=100,W2=100x10,b2=10"
     result = subprocess.run([sys.executable, "-m", "symdiff", "grad", "model.py:loss",
                              "--wrt", "W1,b1,W2,b2", "--shapes", shapes],
