@@ -183,7 +183,8 @@ class Compiled:
             spec.scalar_function = namespace[self.program.name + "_scalar"]
             if spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
-                self.__class__ = _float_dispatcher(self.params, part.functions[0], namespace)
+                self.__class__ = _float_dispatcher(self.program.name, self.params,
+                                                    part.functions[0], namespace)
         return spec.scalar_function
 
     # Whether modules carry the forward/backward layer API (not for second-order functions).
@@ -350,23 +351,22 @@ def bind_arguments(name: str, params: list[str], args: tuple, kwargs: dict) -> d
     return bound
 
 
-DISPATCH_TEMPLATE = """def __call__(_self, *_args, **_kwargs):
-    if len(_args) == {count} and not _kwargs:
-        {params}, = _args
-        if {all_floats}:
-            try:
+DISPATCH_TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwargs):
+    try:
+        if {all_floats} and dout is None and not _rest and not _kwargs:
 {body}
-            except (ValueError, OverflowError, ZeroDivisionError):
-                pass
-    return _Compiled.__call__(_self, *_args, **_kwargs)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        pass
+    return _general(_self, ({params},), _rest, dout, _kwargs)
 """
 
 
-def _float_dispatcher(params: list[str], scalar_source: str, namespace: dict) -> type:
+def _float_dispatcher(name: str, params: list[str], scalar_source: str, namespace: dict) -> type:
     """A subclass of Compiled whose ``__call__`` *is* the math twin, behind one
     ``type(a) is float`` check per input: one Python frame per call, which matters when a call
-    is a few hundred nanoseconds. Anything else (arrays, keywords, a math domain error) goes to
-    the general path.
+    is a few hundred nanoseconds. The inputs are the program's own parameters, so keywords bind
+    as fast as positions (an input given twice is Python's own TypeError, naming the program). Anything else (arrays, a missing or extra input, ``dout``, a math
+    domain error) goes to the general path, which reports the problem or computes with NumPy.
 
     The body is the already verified math twin's; the parameter names are the program's,
     checked by the frontend, which also keeps them from starting with '_', so they cannot
@@ -376,12 +376,25 @@ def _float_dispatcher(params: list[str], scalar_source: str, namespace: dict) ->
     if lines and lines[0].strip().startswith('"""'):
         lines = lines[1:]  # the docstring
     text = DISPATCH_TEMPLATE.format(
-        count=len(params), params=", ".join(params),
+        name=name, defaults=", ".join(f"{p}=_MISSING" for p in params), params=", ".join(params),
         all_floats=" and ".join(f"type({p}) is float" for p in params),
-        body="\n".join("                " + line if line else "" for line in lines))
-    scope = dict(namespace, _Compiled=Compiled)
+        body="\n".join("            " + line if line else "" for line in lines))
+    scope = dict(namespace, _MISSING=_MISSING, _general=_call_general)
     exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
-    return type("Compiled", (Compiled,), {"__call__": scope["__call__"], "__module__": __name__})
+    return type("Compiled", (Compiled,), {"__call__": scope[name], "__module__": __name__})
+
+
+_MISSING = object()  # an input the float dispatcher was not given
+
+
+def _call_general(self, values: tuple, rest: tuple, dout: Any, kwargs: dict):
+    """The float dispatcher's way out: the call as the user made it, to the general path (the
+    inputs it bound by name are passed back by name, so errors read the same)."""
+    given = {p: v for p, v in zip(self.params, values) if v is not _MISSING}
+    if rest:
+        raise InputError(f"{self.program.name}() takes {len(self.params)} inputs "
+                         f"({', '.join(self.params)}), got {len(given) + len(rest)}")
+    return Compiled.__call__(self, dout=dout, **given, **kwargs)
 
 
 def load_module(source: str, name: str) -> dict:

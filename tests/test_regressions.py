@@ -99,9 +99,15 @@ def test_float_dispatcher_keeps_argument_errors():
     g(1.0, 2.0, 3.0)  # installs the float fast path
     with pytest.raises(symdiff.InputError):
         g(1.0, 2.0, 3.0, 4.0)
-    with pytest.raises(symdiff.InputError):
+    with pytest.raises(symdiff.InputError, match="no input 'w'"):
+        g(1.0, 2.0, w=3.0)
+    with pytest.raises(TypeError, match="multiple values for argument 'x'"):
         g(1.0, 2.0, x=3.0)
+    with pytest.raises(symdiff.InputError, match="missing input"):
+        g(1.0, z=2.0)
     assert g(x=1.0, y=2.0, z=3.0)[0] == 5.0
+    assert g(1.0, z=3.0, y=2.0)[1] == {"x": 2.0, "y": 1.0, "z": 1.0}
+    assert g(1.0, 2.0, np.float64(3.0))[0] == 5.0  # not a Python float: the general path
 
 
 def test_outputs_are_never_the_callers_arrays():
