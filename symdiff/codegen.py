@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from . import __version__, portable
 from .graph import Graph
 from .helpers import HELPERS
+from .inplace import InPlacePlan
 from .ops import OPS, PREC_ATOM, PREC_IFELSE, PREC_MUL, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
@@ -106,6 +107,7 @@ class FunctionWriter:
         self.uses = self._count_uses(spec.outputs + grad_roots)
         self.names: dict[int, str] = {}
         self.text: dict[int, tuple[str, int]] = {}
+        self.inplace = InPlacePlan(self, enabled=mode == "numpy")
 
     # ---------------------------------------------------------------- planning
     def _count_uses(self, roots: list[int]) -> dict[int, int]:
@@ -114,10 +116,7 @@ class FunctionWriter:
         uses = {n: 0 for n in self.nodes}
         for n in self.nodes:
             node = self.graph[n]
-            counts = OPS[node.op].arg_uses(self.mode) if node.args else ()
-            if self.mode == "math" and node.op == "pow" and self._is_square(node):
-                counts = (2, 1)
-            for arg, count in zip(node.args, counts or (1,) * len(node.args)):
+            for arg, count in zip(node.args, self._printed_counts(node) or (1,) * len(node.args)):
                 uses[arg] += count
         for r in roots:
             uses[r] += 1
@@ -131,7 +130,9 @@ class FunctionWriter:
                 or depth > MAX_INLINE_DEPTH
                 or OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL)
 
-    def _name_for(self, n: int, adjoint_of: dict[int, int]) -> str:
+    def _name_for(self, n: int, adjoint_of: dict[int, int], temp: str | None = None) -> str:
+        """The name ``n``'s line assigns: the user's, the output's, ``d``+name for a gradient,
+        else ``temp`` (the buffer it was computed into) or a numbered temporary."""
         graph, spec = self.graph, self.spec
         if n in spec.outputs:
             k = spec.outputs.index(n)
@@ -142,7 +143,7 @@ class FunctionWriter:
             return self.namer.claim(graph.names[n])
         if n in adjoint_of and n not in self.forward:
             return self.namer.fresh("d" + self._base_name(adjoint_of[n]))
-        return self.namer.numbered("t")
+        return temp or self.namer.numbered("t")
 
     def _base_name(self, n: int) -> str:
         node = self.graph[n]
@@ -233,38 +234,53 @@ class FunctionWriter:
             self.quiet[n] = n in masked or OPS[node.op].quiet and self.mode == "numpy" or \
                 any(self.quiet.get(a, False) for a in inline)
             self.text[n] = self._render(n)
-            if not self._needs_line(n, depth[n]) and n not in grad_owner:
+            self.inplace.note_reads(n, self._printed_counts(node))
+            host = self.inplace.host(n)
+            if not self._needs_line(n, depth[n]) and n not in grad_owner and host is None \
+                    and not self.inplace.needs_line(n):
                 continue
             lines = forward if n in self.forward else backward
             origin = spec.origin.get(n)
             if n not in self.forward and origin is not None and origin != last_origin:
                 backward.append(f"# backprop {self._describe(origin)}")
                 last_origin = origin
+            buffer = self.names[host] if host is not None else None
             if n in grad_owner and n not in self.names and self.uses[n] == 1 \
                     and n not in adjoint_of:
                 name = self.namer.fresh("d" + grad_owner[n])
             else:
-                name = self._name_for(n, adjoint_of)
-            statement = self._statement(node)
-            text = statement(self, node, name) if statement else \
-                self._accumulate(n, name) or [f"{name} = {self.text[n][0]}"]
-            lines.extend(self._mark_quiet(text, self.quiet[n]))
+                name = self._name_for(n, adjoint_of, buffer)
+            lines.extend(self._mark_quiet(self._lines(n, name, host), self.quiet[n]))
+            self.inplace.printed(n)
             self.names[n] = name
             depth[n] = 0
         return forward, backward + self._gradient_lines()
 
-    def _accumulate(self, n: int, name: str) -> list[str] | None:
-        """``a + b`` as ``name = a; name += b`` when ``a`` is a fresh array of the result's shape
-        that nothing else reads: the sum reuses its memory instead of allocating another."""
+    def _printed_counts(self, node) -> tuple[int, ...]:
+        """How many times each argument appears in the node's printed text."""
+        if not node.args:
+            return ()
+        if self.mode == "math" and node.op == "pow" and self._is_square(node):
+            return (2, 1)
+        return OPS[node.op].arg_uses(self.mode)
+
+    def _lines(self, n: int, name: str, host: int | None) -> list[str]:
+        """The statements that compute ``n`` into ``name``: in the memory of a dead operand
+        (``host``), as a multi-statement op, or as one assignment."""
         node = self.graph[n]
-        if self.mode != "numpy" or node.op != "add" or not node.shape:
-            return None
-        for mine, other in (node.args, node.args[::-1]):
-            if mine in self.names and mine not in self.forward and self.uses[mine] == 1 \
-                    and self.graph.shape(mine) == node.shape \
-                    and self.graph[mine].op not in MAY_BE_VIEWS:
-                return [f"{name} = {self.names[mine]}", f"{name} += {self.expr(other)}"]
-        return None
+        if host is not None:
+            lines = self.inplace.statements(n, host, self.names[host], name)
+            # Comments quote the value as a formula, not as the buffer it reused.
+            buffer = self.names.pop(host)
+            try:
+                self.text[n] = self._render(n)
+            finally:
+                self.names[host] = buffer
+            return lines
+        statement = self._statement(node)
+        if statement:
+            return statement(self, node, name)
+        return self.inplace.fresh_sequence(n, name) or [f"{name} = {self.text[n][0]}"]
 
     def _is_square(self, node) -> bool:
         return self.graph.is_const(node.args[1], 2.0)
@@ -363,6 +379,7 @@ class FunctionWriter:
                         docs: tuple[str, str]) -> tuple[str, str]:
         """The forward/backward pair of a seeded graph: ``forward(inputs) -> (out, cache)`` and
         ``backward(dout, cache) -> grads``; the cache holds exactly what the backward reads."""
+        self.inplace.split = True
         forward, backward = self.body()
         cached = self._cache_names(set(seeds))
         self.spec.docstring = docs[0]

@@ -24,6 +24,7 @@ from .adjoint import Backward, differentiate
 from .errors import InputError, SymdiffError
 from .frontend import Program, parse
 from .graph import Graph, Shape
+from . import inplace
 from .symbolic import to_sympy
 from .trace import NeedsShapes, trace
 from .verify import verify_module
@@ -88,7 +89,8 @@ class Compiled:
         if shapes is not None and not isinstance(shapes, dict):
             raise InputError(f"shapes= must be a dict of input name -> shape, got {shapes!r}"[:200])
         shapes = shapes or program.annotated_shapes()
-        if self.generic is None and shapes:
+        if shapes:
+            # Shape-generic programs too: large arrays get code that reuses their memory.
             self._specialize_ahead(shapes)
 
     def clone(self) -> "Compiled":
@@ -153,11 +155,15 @@ class Compiled:
                 f"grads maps each of {', '.join(self.wrt) or 'no input'} to {what}.")
 
     def specialization(self, args: list, dout: Any = None) -> Specialization:
-        """The specialization for these (coerced) arguments, traced on first use."""
+        """The specialization for these (coerced) arguments, traced on first use.
+
+        A shape-generic program runs its generic code, except on large NumPy arrays: code
+        specialized to their shapes can compute into dead temporaries (symdiff/inplace.py)."""
         seeded = dout is not None
-        if self.generic is not None and not seeded:
+        generic = self.generic is not None and (self.spelling == "xp" or not _has_large(args))
+        if generic and not seeded:
             return self.generic
-        if self.generic is not None:
+        if generic:
             key: tuple = ("generic", True)
         else:
             key = (tuple(_signature(a) for a in args), seeded,
@@ -165,7 +171,7 @@ class Compiled:
         spec = self._cache.get(key)
         if spec is None:
             shapes = kinds = None
-            if self.generic is None:
+            if not generic:
                 shapes = {p: tuple(int(d) for d in np.shape(a)) for p, a in zip(self.params, args)}
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
             spec = self._specialize(shapes, kinds, seeded)
@@ -292,7 +298,8 @@ class Compiled:
 
     # ---------------------------------------------------------------- inspecting
     def _current(self) -> Specialization:
-        spec = self.generic or self._last
+        ahead = self._ahead if self._ahead is not self.generic else None
+        spec = (self.generic and ahead) or self.generic or self._last
         if spec is None and self._last_seeded is not None:
             seeded = self._last_seeded
             spec = self._last = self._specialize(seeded.shapes, seeded.kinds)
@@ -365,8 +372,9 @@ def _float_dispatcher(name: str, params: list[str], scalar_source: str, namespac
     """A subclass of Compiled whose ``__call__`` *is* the math twin, behind one
     ``type(a) is float`` check per input: one Python frame per call, which matters when a call
     is a few hundred nanoseconds. The inputs are the program's own parameters, so keywords bind
-    as fast as positions (an input given twice is Python's own TypeError, naming the program). Anything else (arrays, a missing or extra input, ``dout``, a math
-    domain error) goes to the general path, which reports the problem or computes with NumPy.
+    as fast as positions (an input given twice is Python's own TypeError, naming the program).
+    Anything else (arrays, a missing or extra input, ``dout``, a math domain error) goes to the
+    general path, which reports the problem or computes with NumPy.
 
     The body is the already verified math twin's; the parameter names are the program's,
     checked by the frontend, which also keeps them from starting with '_', so they cannot
@@ -535,6 +543,10 @@ def _signature(value: Any) -> tuple:
         return tuple(_signature(v) for v in value)
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
     return (tuple(np.shape(value)), str(dtype), type(value).__name__)
+
+
+def _has_large(args: list) -> bool:
+    return any(isinstance(a, np.ndarray) and a.size >= inplace.MIN_SIZE for a in args)
 
 
 def _kind(value: Any) -> str:

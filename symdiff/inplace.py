@@ -1,0 +1,171 @@
+"""Buffer reuse for large arrays: a value computed into the memory of a temporary that is dead.
+
+NumPy allocates a new array for every operation. For arrays of a few hundred kilobytes and more
+that can cost as much as the arithmetic (the C allocator returns large blocks to the kernel,
+which zeroes fresh pages on first touch), so careful hand-written NumPy writes into temporaries it
+no longer needs: ``np.exp(t, out=t)``, ``t *= s``. NumPy already does this itself for a binary
+operator whose operand is an unnamed temporary (``a * x + b`` adds into the product); this plan
+covers the rest:
+
+* a unary ufunc (exp, tanh, ..., relu) whose argument is a fresh array read nowhere else computes
+  into it; that argument gets a line of its own so that it has a name;
+* a binary operator with a named fresh operand that no later statement reads updates that
+  operand (``t *= s``, ``np.subtract(1.0, t, out=t)``);
+* sigmoid and softplus, several ufuncs each, run in one buffer.
+
+It applies to shape-specialized code only (the shapes say which values are big and that an
+operand already has the result's shape), to arrays of at least :data:`MIN_SIZE` elements, and
+never writes into an input, a view, a value the function returns or, in the layer API, a forward
+value that the backward reads from the cache.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+MIN_SIZE = 1 << 15  # elements: 256 KiB of float64, where NumPy starts eliding temporaries too
+
+UNARY = {"exp": "np.exp({0}, out={0})", "log": "np.log({0}, out={0})",
+         "sin": "np.sin({0}, out={0})",
+         "cos": "np.cos({0}, out={0})", "tan": "np.tan({0}, out={0})",
+         "tanh": "np.tanh({0}, out={0})", "sqrt": "np.sqrt({0}, out={0})",
+         "abs": "np.abs({0}, out={0})", "sign": "np.sign({0}, out={0})",
+         "neg": "np.negative({0}, out={0})", "relu": "np.maximum({0}, 0.0, out={0})"}
+# Several ufuncs in one buffer {0}; the last line carries the result's name when it has one.
+SEQUENCES = {
+    "sigmoid": ["np.negative({0}, out={0})", "np.exp({0}, out={0})", "{0} += 1.0",
+                "np.reciprocal({0}, out={0})"],
+}
+# softplus(t) = max(t, 0) + log1p(exp(-|t|)): the buffer starts as |t| ({1} is t).
+FRESH_SEQUENCES = {
+    "softplus": ["{0} = np.abs({1})", "np.negative({0}, out={0})", "np.exp({0}, out={0})",
+                 "np.log1p({0}, out={0})", "{0} += np.maximum({1}, 0.0)"],
+    "sigmoid": ["{0} = np.negative({1})"] + SEQUENCES["sigmoid"][1:],
+}
+# Binary ops: (augmented operator with the buffer on the left, ufunc for the buffer on the right)
+BINARY = {"add": ("+=", "add"), "mul": ("*=", "multiply"), "sub": ("-=", "subtract"),
+          "div": ("/=", "divide"), "pow": ("**=", None),
+          "maximum": (None, "maximum"), "minimum": (None, "minimum")}
+COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum"})
+# Ops whose NumPy spelling always makes a new float array of the node's shape.
+FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
+    frozenset(BINARY) | frozenset({"where", "matmul", "float"})
+
+
+class InPlacePlan:
+    """Decides, while a :class:`~symdiff.codegen.FunctionWriter` prints its statements in order,
+    which values may be computed into a dead operand's memory.
+
+    ``pending[m]`` counts the printed reads of ``m`` whose statements have not been printed yet
+    (the function's return counts as one for every returned value, so those never die); a
+    statement's reads include those of the values inlined into it.
+    """
+
+    def __init__(self, writer, enabled: bool):
+        self.writer = writer
+        self.graph = writer.graph
+        self.enabled = enabled
+        self.pending = dict(writer.uses)
+        self.reads: dict[int, Counter] = {}
+        self.consumers: dict[int, list[int]] = {n: [] for n in writer.nodes}
+        for n in writer.nodes:
+            for arg in self.graph[n].args:
+                self.consumers[arg].append(n)
+        self.split = False  # the layer API: the backward may not touch the forward's values
+
+    # ---------------------------------------------------------------- bookkeeping
+    def note_reads(self, n: int, counts: tuple[int, ...]) -> None:
+        """Record what evaluating ``n``'s text reads: named values, and the reads of inlined
+        arguments."""
+        reads: Counter = Counter()
+        for arg, count in zip(self.graph[n].args, counts or (1,) * len(self.graph[n].args)):
+            if arg in self.writer.names:
+                reads[arg] += count
+            elif arg in self.reads:
+                for m, k in self.reads[arg].items():
+                    reads[m] += k * count
+        self.reads[n] = reads
+
+    def printed(self, n: int) -> None:
+        """``n``'s statement is out: its reads are done."""
+        for m, k in self.reads[n].items():
+            self.pending[m] -= k
+
+    # ---------------------------------------------------------------- decisions
+    def big(self, n: int) -> bool:
+        shape = self.graph.shape(n)
+        # Not a 0-d result: NumPy hands those back as scalars, which cannot be written into.
+        return self.enabled and bool(shape) and math.prod(shape) >= MIN_SIZE
+
+    def needs_line(self, n: int) -> bool:
+        """A line of its own for ``n``: it is a sequence, or a fresh big value whose only
+        consumer is a unary ufunc that can then compute into it."""
+        if not self.big(n):
+            return False
+        op = self.graph[n].op
+        if op in FRESH_SEQUENCES:
+            return True
+        users = self.consumers[n]
+        return (op in FRESH and self.writer.uses[n] == 1 and len(users) == 1
+                and (self.graph[users[0]].op in UNARY or self.graph[users[0]].op in SEQUENCES)
+                and not self._crosses(n, users[0]))
+
+    def host(self, n: int) -> int | None:
+        """The dead operand whose memory ``n`` can be computed into, if any."""
+        if not self.big(n):
+            return None
+        node = self.graph[n]
+        if node.op in UNARY or node.op in SEQUENCES:
+            candidates = node.args[:1]
+        elif node.op in BINARY:
+            left, right = BINARY[node.op]
+            candidates = tuple(m for m, ok in zip(node.args, (
+                left is not None or node.op in COMMUTATIVE,
+                right is not None)) if ok)
+        else:
+            return None
+        for m in candidates:
+            if self._dead_after(m, n) and self.graph.shape(m) == self.graph.shape(n):
+                return m
+        return None
+
+    def _dead_after(self, m: int, n: int) -> bool:
+        return (m in self.writer.names and self.graph[m].op in FRESH
+                and self.pending[m] == self.reads[n][m] and not self._crosses(m, n))
+
+    def _crosses(self, m: int, n: int) -> bool:
+        """Reusing forward value ``m`` in backward statement ``n`` would change the cache."""
+        forward = self.writer.forward
+        return self.split and m in forward and n not in forward
+
+    # ---------------------------------------------------------------- printing
+    def statements(self, n: int, host: int, buffer: str, name: str) -> list[str]:
+        """``n`` computed into ``buffer`` (the name of ``host``); ``name`` is ``n``'s own name."""
+        node = self.graph[n]
+        if node.op in UNARY or node.op in SEQUENCES:
+            lines = [f.format(buffer) for f in SEQUENCES.get(node.op, [UNARY.get(node.op)])]
+            return self._named(lines, buffer, name)
+        other = node.args[1] if node.args[0] == host else node.args[0]
+        text = self.writer.expr(other)
+        augmented, ufunc = BINARY[node.op]
+        host_first = node.args[0] == host or node.op in COMMUTATIVE
+        if host_first and augmented is not None:
+            update = [f"{name} {augmented} {text}"]
+            return update if name == buffer else [f"{name} = {buffer}"] + update
+        operands = f"{buffer}, {text}" if host_first else f"{text}, {buffer}"
+        return self._named([f"np.{ufunc}({operands}, out={buffer})"], buffer, name)
+
+    def fresh_sequence(self, n: int, name: str) -> list[str] | None:
+        """A sigmoid or softplus computed in a new buffer of its own, or None."""
+        node = self.graph[n]
+        if node.op not in FRESH_SEQUENCES or not self.big(n):
+            return None
+        arg = self.writer.expr(node.args[0])
+        return [f.format(name, arg) for f in FRESH_SEQUENCES[node.op]]
+
+    @staticmethod
+    def _named(lines: list[str], buffer: str, name: str) -> list[str]:
+        if name != buffer:
+            lines[-1] = f"{name} = {lines[-1]}"
+        return lines
