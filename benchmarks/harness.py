@@ -19,6 +19,8 @@ from typing import Any, Callable
 import numpy as np
 
 HAND = "hand-written"
+# For context beside the hand-written baseline: the same NumPy with every temporary reused.
+IN_PLACE = "hand-written, in place"
 SYMDIFF = "symdiff"
 # The peers, in table order; each names the module that must import for it to run.
 PEERS = {"jax (jit)": "jax", "autograd": "autograd", "torch": "torch", "pytensor": "pytensor",
@@ -298,3 +300,11 @@ def value_ratio_metrics(rows, case: str, forward_case: str) -> tuple[list, float
         metrics.append(("symdiff gradient+value / symdiff g.forward",
                         f"{sym.median_s / sym_fwd.median_s:.2f}"))
     return metrics, ratio_value
+
+
+def in_place_metric(rows, case: str) -> list[tuple[str, str]]:
+    """symdiff against the hand-written code that reuses every temporary (``out=``)."""
+    sym, in_place = find(rows, case, SYMDIFF), find(rows, case, IN_PLACE)
+    if not (sym.ok and in_place.ok):
+        return []
+    return [(f"{case}: symdiff / hand-written in place", f"{sym.median_s / in_place.median_s:.2f}")]
