@@ -93,7 +93,10 @@ class Namer:
 class FunctionWriter:
     """Plans and prints one function (``mode`` is ``"numpy"`` or ``"math"``)."""
 
-    def __init__(self, graph: Graph, spec: FunctionSpec, reserved: set[str], mode: str = "numpy"):
+    def __init__(self, graph: Graph, spec: FunctionSpec, reserved: set[str], mode: str = "numpy",
+                 given: dict[int, str] | None = None):
+        """``given`` names values computed before this function's statements run (the blocked
+        driver's sums): they are read by name and never printed."""
         self.graph = graph
         self.spec = spec
         self.mode = mode
@@ -101,11 +104,13 @@ class FunctionWriter:
         self.helpers: set[str] = set()
         self.namer = Namer(reserved | set(spec.params))
         self.namer.used.update(spec.params)
+        self.given = dict(given or {})
+        self.namer.used.update(self.given.values())
         grad_roots = [g for g in spec.grads.values() if g is not None]
-        self.forward = graph.ancestors(spec.outputs)
-        self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots))
+        self.forward = graph.ancestors(spec.outputs, stop=self.given)
+        self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots, stop=self.given))
         self.uses = self._count_uses(spec.outputs + grad_roots)
-        self.names: dict[int, str] = {}
+        self.names: dict[int, str] = dict(self.given)
         self.text: dict[int, tuple[str, int]] = {}
         self.inplace = InPlacePlan(self, enabled=mode == "numpy")
 
@@ -116,6 +121,8 @@ class FunctionWriter:
         uses = {n: 0 for n in self.nodes}
         for n in self.nodes:
             node = self.graph[n]
+            if n in self.given:
+                continue
             for arg, count in zip(node.args, self._printed_counts(node) or (1,) * len(node.args)):
                 uses[arg] += count
         for r in roots:
@@ -227,7 +234,7 @@ class FunctionWriter:
         self.quiet: dict[int, bool] = {}
         for n in self.nodes:
             node = graph[n]
-            if node.op in ("input", "const"):
+            if node.op in ("input", "const") or n in self.given:
                 continue
             inline = [a for a in node.args if a not in self.names]
             depth[n] = 1 + max((depth.get(a, 0) for a in inline), default=0)
@@ -293,7 +300,7 @@ class FunctionWriter:
             return set()
         uses: dict[int, list[tuple[int, int]]] = {n: [] for n in self.nodes}
         for n in self.nodes:
-            for position, arg in enumerate(self.graph[n].args):
+            for position, arg in enumerate(() if n in self.given else self.graph[n].args):
                 uses[arg].append((n, position))
         roots = set(self.spec.outputs) | {g for g in self.spec.grads.values() if g is not None}
         masked: set[int] = set()
@@ -349,14 +356,19 @@ class FunctionWriter:
     def _grads_text(self) -> str:
         return "{" + ", ".join(f'"{k}": {v}' for k, v in self.grad_names.items()) + "}"
 
-    def function(self) -> str:
-        """One function: forward, then backward; returns (value, grads)."""
+    def function(self, prologue: list[str] | None = None) -> str:
+        """One function: forward, then backward; returns (value, grads). A ``prologue`` (the
+        blocked driver's loop) computes the ``given`` values first."""
         forward, backward = self.body()
         out = self._signature(self.spec.name, self.spec.params)
         if self.mode == "xp":
             forward = [f"xp = _namespace({', '.join(self.spec.params)})"] + forward
-        out += self._guarded(["# forward"] + forward + ["", "# backward"] + backward +
-                             [f"return {self._value_text()}, {self._grads_text()}"])
+        if prologue is not None:
+            lines = prologue + (["", "# after the blocks"] + forward + backward
+                                if forward or backward else [])
+        else:
+            lines = ["# forward"] + forward + ["", "# backward"] + backward
+        out += self._guarded(lines + [f"return {self._value_text()}, {self._grads_text()}"])
         return "\n".join(out)
 
     def _guarded(self, lines: list[str]) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from . import codegen
+from . import blocked, codegen
 from .adjoint import Backward, differentiate
 from .frontend import Program
 from .graph import Graph
@@ -43,7 +43,15 @@ def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list
     spec = _spec(program, graph, backward, program.name, params, docstring)
     functions, helpers = [], set()
     array_spelling = next((m for m in ("numpy", "xp") if m in spellings), None)
-    if array_spelling:
+    blocking = None
+    if array_spelling == "numpy" and not extra_params:
+        blocking = blocked.plan(graph, spec.outputs + [g for g in spec.grads.values()
+                                                       if g is not None])
+    if blocking is not None:
+        texts, used = blocked.functions(graph, spec, _reserved(program), blocking)
+        functions += texts
+        helpers |= used
+    elif array_spelling:
         writer = codegen.FunctionWriter(graph, spec, _reserved(program), mode=array_spelling)
         functions.append(writer.function())
         helpers |= writer.helpers

@@ -220,8 +220,9 @@ class Graph:
                 users[arg].append(node_id)
         return users
 
-    def ancestors(self, roots: list[int]) -> set[int]:
-        """Every node that ``roots`` depend on, the roots included (iterative: no recursion)."""
+    def ancestors(self, roots: list[int], stop=()) -> set[int]:
+        """Every node that ``roots`` depend on, the roots included (iterative: no recursion); the
+        walk does not go past the nodes in ``stop`` (which are included)."""
         seen: set[int] = set()
         stack = list(roots)
         while stack:
@@ -229,7 +230,8 @@ class Graph:
             if node_id in seen:
                 continue
             seen.add(node_id)
-            stack.extend(self.nodes[node_id].args)
+            if node_id not in stop:
+                stack.extend(self.nodes[node_id].args)
         return seen
 
     def descendants(self, roots: list[int]) -> set[int]:

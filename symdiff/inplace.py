@@ -70,7 +70,7 @@ class InPlacePlan:
         self.reads: dict[int, Counter] = {}
         self.consumers: dict[int, list[int]] = {n: [] for n in writer.nodes}
         for n in writer.nodes:
-            for arg in self.graph[n].args:
+            for arg in () if n in writer.given else self.graph[n].args:
                 self.consumers[arg].append(n)
         self.split = False  # the layer API: the backward may not touch the forward's values
 

@@ -24,7 +24,7 @@ NUMPY_FUNCTIONS = frozenset({
     "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
     "logical_and", "put_along_axis", "vdot", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
-    "negative", "reciprocal", "subtract", "divide",
+    "negative", "reciprocal", "subtract", "divide", "empty_like",
 })
 # The array API standard's names that the portable spelling uses (symdiff/portable.py).
 XP_FUNCTIONS = NUMPY_FUNCTIONS | frozenset({
@@ -40,7 +40,7 @@ ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arg
            ast.Assign, ast.AugAssign, ast.Return, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp,
            ast.Compare, ast.IfExp, ast.Call, ast.Attribute, ast.Dict, ast.Tuple, ast.keyword,
            ast.Subscript, ast.Slice, ast.If, ast.With, ast.withitem, ast.Load, ast.Store,
-           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop)
+           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop, ast.For)
 
 
 def _concrete(classes) -> frozenset:
@@ -62,10 +62,14 @@ class GeneratedCodeError(SymdiffError):
 def verify_module(source: str) -> ast.Module:
     """Parse ``source`` and check it against the codegen allow-list; return the tree."""
     tree = ast.parse(source)
+    # The module's own functions (verified here too) may call each other: the blocked driver.
+    own = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} - set(HELPERS)
     for node in _walk(tree, source.splitlines()):
         kind = type(node)
         if kind not in ALLOWED_TYPES:
             _fail(node, f"{kind.__name__} is not something codegen emits")
+        if kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id in own:
+            continue
         check = CHECKS.get(kind)
         if check is not None:
             check(node)
@@ -144,10 +148,19 @@ def _check_call(node: ast.Call) -> None:
         _fail(node, f"call to {func.id!r}")
 
 
+def _check_for(node: ast.For) -> None:
+    """Only the blocked driver's loop over row blocks: ``for name in range(...)``."""
+    if not (isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call)
+            and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range"
+            and not node.orelse):
+        _fail(node, "a loop other than 'for name in range(...)'")
+
+
 def _fail(node: ast.AST, what: str) -> None:
     raise GeneratedCodeError(f"generated code failed verification at line "
                              f"{getattr(node, 'lineno', '?')}: {what}")
 
 
 CHECKS = {ast.Import: _check_import, ast.Attribute: _check_attribute, ast.Name: _check_name,
-          ast.Constant: _check_constant, ast.Call: _check_call, ast.FunctionDef: _check_function}
+          ast.Constant: _check_constant, ast.Call: _check_call, ast.FunctionDef: _check_function,
+          ast.For: _check_for}
