@@ -46,6 +46,7 @@ class Specialization:
     scalar_ok: bool
     full_source: str | None = None    # the same plus the forward/backward layer API
     layer_api: dict | None = None
+    index_bounds: dict | None = None  # index input -> the size of the axis it selects along
 
 
 # backend= of compile -> the spelling of the generated array code
@@ -239,7 +240,7 @@ class Compiled:
             _check_broadcast(self.params, arrays)
         spec = self.specialization(arrays, dout)
         if self.index_params:
-            _check_labels(self.params, arrays, spec.graph)
+            _check_labels(self.params, arrays, spec)
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
         if douts:
             _check_douts(douts, spec.graph)
@@ -508,14 +509,17 @@ def _coerce_index(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def _check_labels(params: list[str], arrays: list, graph: Graph) -> None:
+def _check_labels(params: list[str], arrays: list, spec: Specialization) -> None:
     """Integer index inputs must select existing positions (NumPy would raise IndexError)."""
+    graph = spec.graph
+    if spec.index_bounds is None:
+        spec.index_bounds = {name: emit.index_bound(graph, name) for name in params
+                             if name in graph.inputs and graph[graph.inputs[name]].attrs[1] == "index"}
     for name, a in zip(params, arrays):
-        node = graph.inputs.get(name)
-        if node is None or graph[node].attrs[1] != "index" or _is_duck_array(a) \
-                or not hasattr(a, "min") or int(np.prod(np.shape(a))) == 0:
+        if name not in spec.index_bounds or _is_duck_array(a) or not hasattr(a, "min") \
+                or int(np.prod(np.shape(a))) == 0:
             continue
-        bound = emit.index_bound(graph, name)
+        bound = spec.index_bounds[name]
         low, high = int(a.min()), int(a.max())
         if low < -bound or high >= bound:
             raise InputError(f"input {name!r} holds index {high if high >= bound else low}, "
@@ -541,6 +545,8 @@ def _check_douts(douts: list, graph: Graph, value: Any = None) -> None:
 def _signature(value: Any) -> tuple:
     if isinstance(value, tuple):
         return tuple(_signature(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.shape, value.dtype, np.ndarray)  # the common case, without conversions
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
     return (tuple(np.shape(value)), str(dtype), type(value).__name__)
 
