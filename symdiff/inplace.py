@@ -65,11 +65,13 @@ class InPlacePlan:
     def __init__(self, writer, enabled: bool):
         self.writer = writer
         self.graph = writer.graph
-        self.enabled = enabled
+        # Shape-generic code (shapes None) cannot know which values are arrays.
+        self.enabled = enabled and all(self.graph.shape(i) is not None
+                                       for i in self.graph.inputs.values())
         self.pending = dict(writer.uses)
         self.reads: dict[int, Counter] = {}
-        self.consumers: dict[int, list[int]] = {n: [] for n in writer.nodes}
-        for n in writer.nodes:
+        self.consumers: dict[int, list[int]] = {n: [] for n in writer.nodes} if self.enabled else {}
+        for n in writer.nodes if self.enabled else ():
             for arg in () if n in writer.given else self.graph[n].args:
                 self.consumers[arg].append(n)
         self.split = False  # the layer API: the backward may not touch the forward's values
@@ -78,6 +80,8 @@ class InPlacePlan:
     def note_reads(self, n: int, counts: tuple[int, ...]) -> None:
         """Record what evaluating ``n``'s text reads: named values, and the reads of inlined
         arguments."""
+        if not self.enabled:
+            return
         reads: Counter = Counter()
         for arg, count in zip(self.graph[n].args, counts or (1,) * len(self.graph[n].args)):
             if arg in self.writer.names:
@@ -89,6 +93,8 @@ class InPlacePlan:
 
     def printed(self, n: int) -> None:
         """``n``'s statement is out: its reads are done."""
+        if not self.enabled:
+            return
         for m, k in self.reads[n].items():
             self.pending[m] -= k
 
