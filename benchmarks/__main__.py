@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="",
                         help=f"comma-separated workloads (of {', '.join(WORKLOADS)})")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="time symdiff and the hand-written code only, without importing "
+                             "any peer (a lean process: see docs/performance.md on allocation)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="cap every library's thread pool at N (default: the libraries' own)")
     args = parser.parse_args(argv)
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import report
     from .harness import Settings
 
-    settings = Settings(quick=args.quick)
+    settings = Settings(quick=args.quick, peers=not args.no_peers)
     command = " ".join(["python -m benchmarks"] + argv)
 
     def log(line: str) -> None:

@@ -36,6 +36,7 @@ class Settings:
     """How long to time: ``quick`` trades stability for a run under a minute."""
 
     quick: bool = False
+    peers: bool = True      # False: every peer is skipped and never imported
 
     @property
     def sample_s(self) -> float:          # one timing sample lasts at least this long
@@ -175,6 +176,9 @@ def prepare(workload: str, case: str, entry: Entry, reference: tuple | None,
     exception gives a row that says so, never an error."""
     row = Row(workload, case, entry.system, note=entry.note)
     module = PEERS.get(entry.system)
+    if module is not None and not settings.peers:
+        row.status, row.note = "skipped", "--no-peers"
+        return row, None, None
     if module is not None and not installed(module):
         row.status, row.note = NOT_INSTALLED, ""
         return row, None, None

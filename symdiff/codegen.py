@@ -24,8 +24,6 @@ from .inplace import InPlacePlan
 from .ops import OPS, PREC_ATOM, PREC_IFELSE, PREC_MUL, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
-# Ops whose NumPy result may share memory with an argument (never updated in place).
-MAY_BE_VIEWS = frozenset({"transpose", "reshape", "index", "sum_like", "copy", "input", "const"})
 QUIET = "\x00"  # marks a statement to run under np.errstate (see FunctionWriter._guarded)
 INLINE_STRUCTURAL = frozenset({"transpose", "reshape"})  # cheap views read well inline: h.T @ d
 
