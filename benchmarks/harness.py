@@ -23,7 +23,8 @@ HAND = "hand-written"
 IN_PLACE = "hand-written, in place"
 SYMDIFF = "symdiff"
 # The peers, in table order; each names the module that must import for it to run.
-PEERS = {"jax (jit)": "jax", "jax (jit), scalar form": "jax", "autograd": "autograd", "torch": "torch", "pytensor": "pytensor",
+PEERS = {"jax (jit)": "jax", "jax (jit), scalar form": "jax",
+         "autograd": "autograd", "torch": "torch", "pytensor": "pytensor",
          "casadi": "casadi", "sympy (diff+lambdify)": "sympy"}
 
 OK = "ok"
