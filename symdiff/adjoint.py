@@ -52,6 +52,7 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
     result = Backward(seeds)
     wrt_nodes = [graph.inputs[name] for name in wrt]
     on_path = graph.ancestors(outputs) & graph.descendants(wrt_nodes)
+    on_path -= shift_invariant_maxes(graph, outputs)
     pending: dict[int, list[int]] = {}
     for output, seed in zip(outputs, seeds):
         if output in on_path:
@@ -86,6 +87,61 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
         handed_out.add(upstream)
         result.grads[name] = fit_input(graph, upstream, node_id, broadcast_ref)
     return result
+
+
+def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:
+    """Max reductions ``c = max(x, axes, keepdims=True)`` used only to shift ``s = x - c`` inside a
+    softmax (``exp(s) / sum(exp(s))``) or a log-softmax (``s - log(sum(exp(s)))``, or with
+    logsumexp): those are unchanged by any shift, so the gradient reaching ``c`` is exactly zero
+    and a careful hand-written backward never computes it. No gradient is sent to such ``c``."""
+    needed = graph.ancestors(outputs)
+    consumers: dict[int, list[int]] = {n: [] for n in needed}
+    for n in needed:
+        for arg in set(graph[n].args):
+            consumers[arg].append(n)
+    found = set()
+    for c in needed:
+        node = graph[c]
+        if node.op != "max" or not node.attrs[1] or c in outputs:
+            continue
+        users = consumers[c]
+        if users and all(graph[u].op == "sub" and graph[u].args[1] == c and u not in outputs
+                         and _only_normalized(graph, u, node.attrs[0], consumers, outputs)
+                         for u in users):
+            found.add(c)
+    return found
+
+
+def _only_normalized(graph: Graph, s: int, axes: tuple, consumers: dict, outputs: list[int]) -> bool:
+    """Whether every use of ``s`` ends in a softmax or log-softmax over ``axes``."""
+    def is_(n, op, *args) -> bool:
+        return graph[n].op == op and graph[n].args[:len(args)] == args
+
+    def total(n) -> bool:  # sum(exp(s), axes, keepdims=True)
+        return is_(n, "sum") and graph[n].attrs == (axes, True) and \
+            is_(graph[n].args[0], "exp", s)
+
+    def log_total(n) -> bool:  # log(sum(exp(s))) or logsumexp(s), over axes
+        return (is_(n, "log") and total(graph[n].args[0])) or \
+            (is_(n, "logsumexp", s) and graph[n].attrs == (axes, True))
+
+    stack, seen = [s], {s}
+    while stack:
+        n = stack.pop()
+        for u in consumers[n]:
+            if u in seen:
+                continue
+            seen.add(u)
+            if is_(u, "sub", s) and log_total(graph[u].args[1]) or \
+                    is_(u, "div") and is_(graph[u].args[0], "exp", s) and total(graph[u].args[1]):
+                continue  # a log-softmax or a softmax: no longer depends on the shift
+            if is_(u, "exp", s) or total(u) or log_total(u):
+                if u in outputs:
+                    return False
+                stack.append(u)
+                continue
+            return False
+    return True
 
 
 VIEW_OPS = frozenset({"transpose", "reshape", "index"})

@@ -20,6 +20,7 @@ import pytest
 
 import symdiff
 import symdiff.compiler
+from symdiff.check import numeric_gradient
 from symdiff.interpret import Interpreter
 
 reg = 1e-3  # read by the nets below as a module-level constant
@@ -951,3 +952,46 @@ def test_source_after_a_call_with_dout():
     g = symdiff.compile(src("return a @ b", "a, b"))
     g(np.ones((2, 3)), np.ones((3, 4)), dout=np.ones((2, 4)))
     assert "a[2, 3]" in g.source
+
+
+# ------------------------------------------------------------------ the max shift of a softmax
+SHIFTED = {
+    "log_softmax": "def f(s, y):\n    z = s - np.max(s, axis=1, keepdims=True)\n"
+                   "    lp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))\n"
+                   "    return -np.sum(lp[np.arange(4), y])\n",
+    "softmax": "def f(s, w):\n    z = s - np.max(s, axis=1, keepdims=True)\n"
+               "    e = np.exp(z)\n    p = e / np.sum(e, axis=1, keepdims=True)\n"
+               "    return np.sum(p * w)\n",
+    "logsumexp": "def f(s, w):\n    z = s - np.max(s, axis=1, keepdims=True)\n"
+                 "    return np.sum((z - logsumexp(z, axis=1, keepdims=True)) * w)\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SHIFTED))
+def test_the_max_shift_of_a_softmax_gets_no_gradient(kind):
+    rng = np.random.default_rng(3)
+    s = rng.standard_normal((4, 5))
+    other = {"y": np.array([0, 4, 2, 2])} if kind == "log_softmax" else \
+        {"w": rng.standard_normal((4, 5))}
+    g = symdiff.compile(SHIFTED[kind])
+    value, grads = g(s, **other)
+    assert "_max_mask" not in g.source  # the shift's gradient is exactly zero: not computed
+    numeric = numeric_gradient(lambda **kw: g(**kw)[0], {"s": s, **other}, "s")
+    np.testing.assert_allclose(grads["s"], numeric, rtol=1e-6, atol=1e-9)
+    interpreter = Interpreter(g.graph)
+    interpreter.forward(s=s, **other)
+    np.testing.assert_allclose(grads["s"], interpreter.backward()["s"], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("body", [
+    "    z = s - np.max(s, axis=1, keepdims=True)\n    return np.sum(z * z)\n",
+    "    m = np.max(s, axis=1, keepdims=True)\n    z = s - m\n"
+    "    return np.sum(np.exp(z)) + np.sum(m)\n",
+])
+def test_a_max_shift_outside_a_softmax_keeps_its_gradient(body):
+    s = np.random.default_rng(4).standard_normal((4, 5))
+    g = symdiff.compile("def f(s):\n" + body)
+    value, grads = g(s)
+    assert "_max_mask" in g.source
+    numeric = numeric_gradient(lambda **kw: g(**kw)[0], {"s": s}, "s")
+    np.testing.assert_allclose(grads["s"], numeric, rtol=1e-6, atol=1e-9)
