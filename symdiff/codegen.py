@@ -239,7 +239,7 @@ class FunctionWriter:
             self.quiet[n] = n in masked or OPS[node.op].quiet and self.mode == "numpy" or \
                 any(self.quiet.get(a, False) for a in inline)
             self.text[n] = self._render(n)
-            self.inplace.note_reads(n, self._printed_counts(node))
+            self.inplace.note_reads(n)
             host = self.inplace.host(n)
             if not self._needs_line(n, depth[n]) and n not in grad_owner and host is None \
                     and not self.inplace.needs_line(n):

@@ -77,11 +77,12 @@ class InPlacePlan:
         self.split = False  # the layer API: the backward may not touch the forward's values
 
     # ---------------------------------------------------------------- bookkeeping
-    def note_reads(self, n: int, counts: tuple[int, ...]) -> None:
+    def note_reads(self, n: int) -> None:
         """Record what evaluating ``n``'s text reads: named values, and the reads of inlined
         arguments."""
         if not self.enabled:
             return
+        counts = self.writer._printed_counts(self.graph[n])
         reads: Counter = Counter()
         for arg, count in zip(self.graph[n].args, counts or (1,) * len(self.graph[n].args)):
             if arg in self.writer.names:
