@@ -274,14 +274,9 @@ class FunctionWriter:
         (``host``), as a multi-statement op, or as one assignment."""
         node = self.graph[n]
         if host is not None:
-            lines = self.inplace.statements(n, host, self.names[host], name)
-            # Comments quote the value as a formula, not as the buffer it reused.
-            buffer = self.names.pop(host)
-            try:
-                self.text[n] = self._render(n)
-            finally:
-                self.names[host] = buffer
-            return lines
+            # Comments quote it as ``name = formula of the operands``: ``t1 = t1 + b1`` for an
+            # update in place, as the statement it stands for.
+            return self.inplace.statements(n, host, self.names[host], name)
         statement = self._statement(node)
         if statement:
             return statement(self, node, name)
