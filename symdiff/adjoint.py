@@ -85,7 +85,13 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
             # gradient): writing into one gradient must not change anything else.
             upstream = graph.apply("copy", upstream, attrs=(name,))
         handed_out.add(upstream)
-        result.grads[name] = fit_input(graph, upstream, node_id, broadcast_ref)
+        grad = fit_input(graph, upstream, node_id, broadcast_ref)
+        if grad != upstream and graph[grad].op != "const" and \
+                _shares_memory(graph, grad, handed_out):
+            # Two inputs whose gradients fit to one node (ones broadcast to a shape, say).
+            grad = graph.apply("copy", grad, attrs=(name,))
+        handed_out.add(grad)
+        result.grads[name] = grad
     return result
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from .codegen import FunctionSpec, FunctionWriter
 from .graph import Graph
+from .inplace import dtype_classes
 from .ops import is_elementwise
 
 BLOCK = 1 << 16      # elements per block: a few of its temporaries fit in a core's L2 cache
@@ -44,7 +45,8 @@ def plan(graph: Graph, roots: list[int]) -> Blocking | None:
     if len(arrays) != 1:
         return None
     (shape,) = arrays
-    if not shape or math.prod(shape) < MIN_SIZE:
+    if not shape or math.prod(shape) < MIN_SIZE or not any(
+            graph.shape(i) == shape and graph[i].attrs[1] == "float" for i in graph.inputs.values()):
         return None
     rows = max(1, BLOCK // max(1, math.prod(shape[1:])))
     if shape[0] < 4 * rows:
@@ -68,8 +70,9 @@ def plan(graph: Graph, roots: list[int]) -> Blocking | None:
         elif any(a in after for a in node.args):
             after.add(n)
     pieces = [r for r in dict.fromkeys(roots) if graph.shape(r) == shape]
-    if work < WORK_PER_PIECE * len(pieces):
-        return None
+    classes = dtype_classes(graph, nodes)
+    if work < WORK_PER_PIECE * len(pieces) or any(classes[p] != "F" for p in pieces):
+        return None  # the copies would cost more than the blocks save / change a dtype
     return Blocking(shape, rows, sums, pieces)
 
 
@@ -111,7 +114,8 @@ def _loop(graph, spec, blocking, block_name, outputs, grads, names, driver) -> l
     """Allocate the results, then add up / write in each block's part."""
     fresh = driver.namer.fresh
     start, stop, part, parts = fresh("start"), fresh("stop"), fresh("part"), fresh("parts")
-    like = next(p for p in spec.params if graph.shape(graph.inputs[p]) == blocking.shape)
+    like = next(p for p in spec.params if graph.shape(graph.inputs[p]) == blocking.shape
+                and graph[graph.inputs[p]].attrs[1] == "float")
     init, add = [], []
     pieces = [f"{part}{k}" for k in range(len(outputs))] if len(outputs) > 1 else [part]
     for node, got in list(zip(outputs, pieces)) + [(g, f'{parts}["{name}"]')

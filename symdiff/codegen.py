@@ -106,7 +106,10 @@ class FunctionWriter:
         self.namer.used.update(self.given.values())
         grad_roots = [g for g in spec.grads.values() if g is not None]
         self.forward = graph.ancestors(spec.outputs, stop=self.given)
-        self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots, stop=self.given))
+        # In the order the statements run: every forward line, then every backward line (the
+        # forward set holds all its ancestors, so this is a topological order too).
+        self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots, stop=self.given),
+                            key=lambda n: (n not in self.forward, n))
         self.uses = self._count_uses(spec.outputs + grad_roots)
         self.names: dict[int, str] = dict(self.given)
         self.text: dict[int, tuple[str, int]] = {}

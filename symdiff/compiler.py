@@ -49,6 +49,9 @@ class Specialization:
     index_bounds: dict | None = None  # index input -> the size of the axis it selects along
 
 
+# Specializations kept per compiled program (one per input signature); the oldest goes first.
+MAX_SPECIALIZATIONS = 64
+
 # backend= of compile -> the spelling of the generated array code
 BACKENDS = {"numpy": "numpy", "array_api": "xp"}
 
@@ -162,6 +165,10 @@ class Compiled:
         specialized to their shapes can compute into dead temporaries (symdiff/inplace.py)."""
         seeded = dout is not None
         generic = self.generic is not None and (self.spelling == "xp" or not _has_large(args))
+        if generic and len(self.generic.graph.outputs) > 1 and any(np.ndim(a) for a in args):
+            # Outputs of different broadcast shapes: each gradient must be summed back from its
+            # own output's shape, which only shapes known ahead can say.
+            generic = False
         if generic and not seeded:
             return self.generic
         if generic:
@@ -177,6 +184,8 @@ class Compiled:
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
             spec = self._specialize(shapes, kinds, seeded)
             self._cache[key] = spec
+            if len(self._cache) > MAX_SPECIALIZATIONS:
+                self._cache.pop(next(iter(self._cache)))  # the oldest: a bound on memory
         if not seeded:
             self._last = spec
         return spec

@@ -266,6 +266,9 @@ def _check_node(node: ast.AST, source: str) -> None:
             raise _located(source, node, "number literal overflows to infinity")
     elif isinstance(node, ast.FunctionDef):
         _check_identifier(node.name, node, source)
+        if node.name in RESERVED:
+            raise _located(source, node, f"function name '{node.name}' is reserved for "
+                           "generated code: rename the function")
         if node.decorator_list:
             raise _located(source, node.decorator_list[0], "decorators are not supported")
 

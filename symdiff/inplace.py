@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from .ops import OPS
+
 MIN_SIZE = 1 << 15  # elements: 256 KiB of float64, where NumPy starts eliding temporaries too
 
 UNARY = {"exp": "np.exp({0}, out={0})", "log": "np.log({0}, out={0})",
@@ -53,6 +55,28 @@ FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
     frozenset(BINARY) | frozenset({"where", "matmul", "float"})
 
 
+def dtype_classes(graph, nodes) -> dict[int, str]:
+    """What each value's dtype is, as far as buffer reuse needs to know: ``"F"`` the program's
+    float dtype (a float input's, or what arithmetic with one gives), ``"W"`` a Python float
+    constant, ``"B"`` a comparison's mask, ``"O"`` anything else (an index, a cast to float64,
+    arithmetic on masks and constants alone). Only ``"F"`` values are written into each other."""
+    classes: dict[int, str] = {}
+    for n in sorted(nodes):  # arguments come before their node
+        node = graph[n]
+        if node.op == "input":
+            classes[n] = "F" if node.attrs[1] == "float" else "O"
+        elif node.op == "const":
+            classes[n] = "W"
+        elif OPS[node.op].kind == "compare":
+            classes[n] = "B"
+        elif node.op == "float":
+            classes[n] = "O"
+        else:
+            args = {classes.get(a, "O") for a in (node.args[1:] if node.op == "where" else node.args)}
+            classes[n] = "F" if "F" in args and "O" not in args else "O"
+    return classes
+
+
 class InPlacePlan:
     """Decides, while a :class:`~symdiff.codegen.FunctionWriter` prints its statements in order,
     which values may be computed into a dead operand's memory.
@@ -70,6 +94,7 @@ class InPlacePlan:
                                        for i in self.graph.inputs.values())
         self.pending = dict(writer.uses)
         self.reads: dict[int, Counter] = {}
+        self.classes = dtype_classes(self.graph, writer.nodes) if self.enabled else {}
         self.consumers: dict[int, list[int]] = {n: [] for n in writer.nodes} if self.enabled else {}
         for n in writer.nodes if self.enabled else ():
             for arg in () if n in writer.given else self.graph[n].args:
@@ -101,9 +126,11 @@ class InPlacePlan:
 
     # ---------------------------------------------------------------- decisions
     def big(self, n: int) -> bool:
+        """A large array of the program's float dtype (not a 0-d result: NumPy hands those back
+        as scalars, which cannot be written into)."""
         shape = self.graph.shape(n)
-        # Not a 0-d result: NumPy hands those back as scalars, which cannot be written into.
-        return self.enabled and bool(shape) and math.prod(shape) >= MIN_SIZE
+        return self.enabled and bool(shape) and math.prod(shape) >= MIN_SIZE \
+            and self.classes.get(n) == "F"
 
     def needs_line(self, n: int) -> bool:
         """A line of its own for ``n``: it is a sequence, or a fresh big value whose only
@@ -133,7 +160,8 @@ class InPlacePlan:
         else:
             return None
         for m in candidates:
-            if self._dead_after(m, n) and self.graph.shape(m) == self.graph.shape(n):
+            if self._dead_after(m, n) and self.graph.shape(m) == self.graph.shape(n) \
+                    and self.classes.get(m) == "F":
                 return m
         return None
 

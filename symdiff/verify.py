@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from functools import lru_cache
 
 from .errors import SymdiffError
@@ -53,6 +54,7 @@ def _concrete(classes) -> frozenset:
 
 
 ALLOWED_TYPES = _concrete(ALLOWED)
+BLOCK_FUNCTION = re.compile(r"_[A-Za-z][A-Za-z0-9_]*_block")
 
 
 class GeneratedCodeError(SymdiffError):
@@ -62,18 +64,30 @@ class GeneratedCodeError(SymdiffError):
 def verify_module(source: str) -> ast.Module:
     """Parse ``source`` and check it against the codegen allow-list; return the tree."""
     tree = ast.parse(source)
-    # The module's own functions (verified here too) may call each other: the blocked driver.
-    own = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} - set(HELPERS)
+    _check_top_level(tree)
+    # A blocked driver calls its block function, defined (and verified) in the same module.
+    blocks = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+              and BLOCK_FUNCTION.fullmatch(n.name)}
     for node in _walk(tree, source.splitlines()):
         kind = type(node)
         if kind not in ALLOWED_TYPES:
             _fail(node, f"{kind.__name__} is not something codegen emits")
-        if kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id in own:
+        if kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id in blocks:
             continue
         check = CHECKS.get(kind)
         if check is not None:
             check(node)
     return tree
+
+
+def _check_top_level(tree: ast.Module) -> None:
+    """A module is imports and function definitions, after its docstring: nothing runs at import
+    but the imports."""
+    for k, node in enumerate(tree.body):
+        docstring = k == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+            and isinstance(node.value.value, str)
+        if not (docstring or isinstance(node, (ast.Import, ast.FunctionDef))):
+            _fail(node, f"a top-level {type(node).__name__}: modules only import and define")
 
 
 def _check_import(node: ast.Import) -> None:

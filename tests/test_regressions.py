@@ -128,3 +128,68 @@ def test_hvp_checks_its_vector_and_jacobian_its_output_count():
 def test_type_is_reserved():
     with pytest.raises(symdiff.ParseError):
         symdiff.compile("type * 2")
+
+
+# ------------------------------------------------------------ third review: buffer reuse, blocks
+def test_buffer_reuse_follows_the_order_statements_run():
+    # sin(m) in place would destroy m, which the backward (printed later) still reads.
+    g = symdiff.compile("def f(x, y):\n    m = x * y\n    c = np.cos(m)\n    return np.sum(np.sin(m))\n")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=1 << 15), rng.normal(size=1 << 15)
+    np.testing.assert_allclose(g(x, y)[1]["x"], np.cos(x * y) * y, rtol=1e-12)
+
+
+def test_a_blocked_sum_that_is_part_of_a_gradient():
+    x = np.random.default_rng(0).normal(size=1 << 18)
+    g = symdiff.compile("def f(x, a, z):\n    v = 1.0 / (np.abs(z - np.cos(x)) + 1.0)\n"
+                        "    return np.sum(v * a) + z * z\n")
+    expected = np.sum(1.0 / (np.abs(0.3 - np.cos(x)) + 1.0))
+    assert g(x, 0.7, 0.3)[1]["a"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_masks_are_never_written_into():
+    x = np.linspace(-2, 2, 1 << 15)
+    g = symdiff.compile("def f(x, y):\n    m = np.where(x > 0, x > 1, y > 0)\n"
+                        "    return np.sum((m + 0.5) * x)\n")
+    y = np.cos(x)
+    m = np.where(x > 0, x > 1, y > 0)
+    assert g(x, y)[0] == pytest.approx(np.sum((m + 0.5) * x), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [10, 1 << 15])
+def test_two_gradients_are_never_one_array(n):
+    _, grads = symdiff.compile("def f(x, a):\n    return a + x\n")(np.ones(n), np.ones(n))
+    assert not np.shares_memory(grads["x"], grads["a"])
+    _, grads = symdiff.compile("def f(x, a):\n    return np.sum(a + x)\n")(np.ones(n), np.ones(n))
+    assert not np.shares_memory(grads["x"], grads["a"])
+
+
+def test_verify_allows_only_definitions_at_top_level_and_calls_to_block_functions():
+    from symdiff.compiler import load_module
+    from symdiff.verify import GeneratedCodeError
+    with pytest.raises(GeneratedCodeError, match="top-level"):
+        load_module('import numpy as np\nexec("1")\n\n\ndef exec(x):\n    return x\n', "f")
+    with pytest.raises(GeneratedCodeError, match="call to 'exec'"):
+        load_module("import numpy as np\n\n\ndef exec(x):\n    return x\n\n\n"
+                    "def f(x):\n    return exec(x)\n", "f")
+
+
+@pytest.mark.parametrize("name", ["range", "np", "abs", "float"])
+def test_a_program_named_like_something_generated_code_uses(name):
+    with pytest.raises(symdiff.ParseError, match="reserved"):
+        symdiff.compile(f"def {name}(x, a):\n    return np.mean(np.tanh(a * x))\n")
+
+
+def test_outputs_of_different_shapes_each_send_their_own_gradient():
+    g = symdiff.compile("def f(x, y):\n    return x * y, x\n")
+    x, y = np.random.default_rng(1).normal(size=4), np.random.default_rng(2).normal(size=(4, 4))
+    np.testing.assert_allclose(g(x, y)[1]["x"], y.sum(axis=0) + 1.0, rtol=1e-12)
+    assert g(2.0, 3.0)[1] == {"x": 4.0, "y": 2.0}
+
+
+def test_specializations_are_bounded(monkeypatch):
+    monkeypatch.setattr(symdiff.compiler, "MAX_SPECIALIZATIONS", 3)
+    g = symdiff.compile("def f(x):\n    return np.sum(np.tanh(x))\n")
+    for n in range(2, 9):
+        g(np.ones(n))
+    assert len(g._cache) == 3
