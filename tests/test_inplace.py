@@ -137,3 +137,27 @@ def test_peak_memory_of_the_large_elementwise_gradient():
     tracemalloc.stop()
     # a*x+b, softplus, tanh, the returned gradient and one short-lived temporary
     assert peak <= 5.2 * x.nbytes
+
+
+# f(m) in the output and, unused, a value f's derivative rebuilds (the same graph node).
+DERIVATIVE_PAIRS = [("np.sin({})", "np.cos({})"), ("np.cos({})", "np.sin({})"),
+                    ("np.exp({})", "np.exp({})"), ("np.log(1 + {0} * {0})", "1 + {0} * {0}"),
+                    ("np.sqrt(1 + {0} * {0})", "np.sqrt(1 + {0} * {0})")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=FORMULAS, pair=st.sampled_from(DERIVATIVE_PAIRS), seed=st.integers(0, 2 ** 32 - 1))
+def test_values_the_backward_rebuilds_are_not_overwritten_by_the_forward(first, pair, seed):
+    """An unused ``c`` that f's derivative rebuilds is computed by a backward statement, printed
+    after every forward one: the forward must not write into what it reads."""
+    output, unused = pair
+    source = (f"def f(x, y, z):\n    m = {first}\n    c = {unused.format('m')}\n"
+              f"    return np.sum({output.format('m')} * y)\n")
+    rng = np.random.default_rng(seed)
+    point = {v: rng.uniform(0.3, 1.7, 9) for v in ("x", "y", "z")}
+    with np.errstate(all="ignore"):
+        compiled, (value, grads), (value0, grads0) = run_both(source, point)
+    note(compiled._last.source if compiled._last else "")
+    np.testing.assert_allclose(value, value0, rtol=1e-13)
+    for p in point:
+        np.testing.assert_allclose(grads[p], grads0[p], rtol=1e-13, atol=1e-300, err_msg=p)
