@@ -125,11 +125,12 @@ class Compiled:
 
     # ---------------------------------------------------------------- building
     def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
-                    seeded: bool = False) -> Specialization | None:
+                    seeded: bool = False, single: bool = False) -> Specialization | None:
         try:
             graph = trace(self.program, shapes, kinds)
         except NeedsShapes:
             return None
+        graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
         backward, extra = self._derivatives(graph, seeded)
         docstring = self._describe(graph, seeded)
         main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra, docstring,
@@ -182,7 +183,8 @@ class Compiled:
             if not generic:
                 shapes = {p: tuple(int(d) for d in np.shape(a)) for p, a in zip(self.params, args)}
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
-            spec = self._specialize(shapes, kinds, seeded)
+            single = any(getattr(a, "dtype", None) == np.float32 for a in args)
+            spec = self._specialize(shapes, kinds, seeded, single)
             self._cache[key] = spec
             if len(self._cache) > MAX_SPECIALIZATIONS:
                 self._cache.pop(next(iter(self._cache)))  # the oldest: a bound on memory
@@ -215,6 +217,7 @@ class Compiled:
                 spec.full_source = emit.module_text(self.program, [main])
                 return spec.full_source
             graph = trace(self.program, spec.shapes, spec.kinds)
+            graph.single = spec.graph.single
             parts = [main, emit.layers(self.program, graph, self.wrt)]
             if check:
                 parts.append(emit.check_function(self.program, graph, self.wrt))

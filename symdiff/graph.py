@@ -72,6 +72,7 @@ class Graph:
         self.names: dict[int, str] = {}            # node -> the user's name for it
         self.lines: dict[int, int] = {}            # node -> source line that created it
         self.current_line: int | None = None
+        self.single = False                        # traced for float32 arrays
 
     # ------------------------------------------------------------ construction
     def __len__(self) -> int:

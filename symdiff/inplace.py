@@ -55,11 +55,21 @@ FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
     frozenset(BINARY) | frozenset({"where", "matmul", "float"})
 
 
+# Ops whose NumPy spelling makes float64 whatever the inputs' dtype (np.zeros, np.full, * 1.0).
+FLOAT64_MAKERS = frozenset({"scatter", "argmax", "argmin", "expand", "float"})
+
+
 def dtype_classes(graph, nodes) -> dict[int, str]:
     """What each value's dtype is, as far as buffer reuse needs to know: ``"F"`` the program's
-    float dtype (a float input's, or what arithmetic with one gives), ``"W"`` a Python float
-    constant, ``"B"`` a comparison's mask, ``"O"`` anything else (an index, a cast to float64,
-    arithmetic on masks and constants alone). Only ``"F"`` values are written into each other."""
+    float dtype, ``"W"`` a Python float constant, ``"B"`` a comparison's mask, ``"O"`` anything
+    else (an index; a mask's own arithmetic, ``exp(mask)`` is float16). Only ``"F"`` values are
+    written into each other.
+
+    In double precision every float NumPy makes is the program's dtype: arithmetic with a float
+    input or a constant, casts, ``np.zeros``. A single-precision graph (``graph.single``) also
+    makes float64 values (``np.zeros`` of a scatter, masks times 1.0): nothing there is "F" but
+    what float32 inputs and arithmetic among them give."""
+    single = graph.single
     classes: dict[int, str] = {}
     for n in sorted(nodes):  # arguments come before their node
         node = graph[n]
@@ -69,11 +79,14 @@ def dtype_classes(graph, nodes) -> dict[int, str]:
             classes[n] = "W"
         elif OPS[node.op].kind == "compare":
             classes[n] = "B"
-        elif node.op == "float":
-            classes[n] = "O"
+        elif node.op in FLOAT64_MAKERS:
+            classes[n] = "O" if single else "F"
         else:
-            args = {classes.get(a, "O") for a in (node.args[1:] if node.op == "where" else node.args)}
-            classes[n] = "F" if "F" in args and "O" not in args else "O"
+            data = node.args[1:] if node.op == "where" else \
+                node.args[:1] if node.op in ("index", "scatter") else node.args
+            args = {classes.get(a, "O") for a in data}
+            floats = {"F"} if single else {"F", "W"}
+            classes[n] = "F" if args & floats and "O" not in args else "O"
     return classes
 
 

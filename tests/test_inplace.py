@@ -161,3 +161,27 @@ def test_values_the_backward_rebuilds_are_not_overwritten_by_the_forward(first, 
     np.testing.assert_allclose(value, value0, rtol=1e-13)
     for p in point:
         np.testing.assert_allclose(grads[p], grads0[p], rtol=1e-13, atol=1e-300, err_msg=p)
+
+
+NET = """def loss(W1, b1, W2, X, y):
+    h = np.maximum(0, X @ W1 + b1)
+    s = h @ W2
+    z = s - np.max(s, axis=1, keepdims=True)
+    p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(p[np.arange(6), y]) + 0.1 * np.sum(W1 * W1)
+"""
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_net_with_labels_same_numbers_with_reuse(dtype):
+    rng = np.random.default_rng(5)
+    point = {"W1": rng.standard_normal((4, 5)).astype(dtype), "b1": np.zeros(5, dtype),
+             "W2": rng.standard_normal((5, 3)).astype(dtype),
+             "X": rng.standard_normal((6, 4)).astype(dtype), "y": np.array([0, 2, 1, 1, 0, 2])}
+    compiled, (value, grads), (value0, grads0) = run_both(NET, point)
+    assert "+=" in compiled._last.source
+    np.testing.assert_allclose(value, value0, rtol=1e-6 if dtype == np.float32 else 1e-13)
+    for name in grads0:
+        assert grads[name].dtype == grads0[name].dtype == dtype
+        np.testing.assert_allclose(grads[name], grads0[name],
+                                   rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-7)

@@ -79,5 +79,6 @@ def test_tensor_programs_three_ways(source, seed):
         np.testing.assert_allclose(grads[name], by_node[name], rtol=1e-10, atol=1e-12)
         numeric = numeric_gradient(lambda **kw: g(**kw)[0], point, name)
         # rtol 1e-5, and an absolute floor for elements finite differences cannot resolve
-        # relatively (a saturated tanh leaves gradients near 1e-9)
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-8, err_msg=source)
+        # relatively (a saturated tanh leaves gradients near 1e-9; a logsumexp's 1.6e-4 came out
+        # 1.6e-8 off at one seed, the interpreter agreeing with the generated code to 1e-10)
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7, err_msg=source)
