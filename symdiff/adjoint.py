@@ -96,10 +96,11 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
 
 
 def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:
-    """Max reductions ``c = max(x, axes, keepdims=True)`` used only to shift ``s = x - c`` inside a
-    softmax (``exp(s) / sum(exp(s))``) or a log-softmax (``s - log(sum(exp(s)))``, or with
-    logsumexp): those are unchanged by any shift, so the gradient reaching ``c`` is exactly zero
-    and a careful hand-written backward never computes it. No gradient is sent to such ``c``."""
+    """Max reductions ``c = max(x, axes, keepdims=True)`` used only to shift ``s = x - c`` (the
+    same ``x``, so the axes line up) inside a softmax (``exp(s) / sum(exp(s))``) or a log-softmax
+    (``s - log(sum(exp(s)))``, or with logsumexp): those are unchanged by any shift, so the
+    gradient reaching ``c`` is exactly zero and a careful hand-written backward never computes
+    it. No gradient is sent to such ``c``."""
     needed = graph.ancestors(outputs)
     consumers: dict[int, list[int]] = {n: [] for n in needed}
     for n in needed:
@@ -111,7 +112,8 @@ def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:
         if node.op != "max" or not node.attrs[1] or c in outputs:
             continue
         users = consumers[c]
-        if users and all(graph[u].op == "sub" and graph[u].args[1] == c and u not in outputs
+        if users and all(graph[u].op == "sub" and graph[u].args == (node.args[0], c)
+                         and u not in outputs
                          and _only_normalized(graph, u, node.attrs[0], consumers, outputs)
                          for u in users):
             found.add(c)

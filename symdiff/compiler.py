@@ -131,6 +131,7 @@ class Compiled:
         except NeedsShapes:
             return None
         graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
+        graph.program_inputs = frozenset(graph.inputs)
         backward, extra = self._derivatives(graph, seeded)
         docstring = self._describe(graph, seeded)
         main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra, docstring,
@@ -218,6 +219,7 @@ class Compiled:
                 return spec.full_source
             graph = trace(self.program, spec.shapes, spec.kinds)
             graph.single = spec.graph.single
+            graph.program_inputs = frozenset(graph.inputs)
             parts = [main, emit.layers(self.program, graph, self.wrt)]
             if check:
                 parts.append(emit.check_function(self.program, graph, self.wrt))
@@ -375,7 +377,7 @@ DISPATCH_TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwarg
     try:
         if {all_floats} and dout is None and not _rest and not _kwargs:
 {body}
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+    except _FALL_BACK:
         pass
     return _general(_self, ({params},), _rest, dout, _kwargs)
 """
@@ -400,7 +402,8 @@ def _float_dispatcher(name: str, params: list[str], scalar_source: str, namespac
         name=name, defaults=", ".join(f"{p}=_MISSING" for p in params), params=", ".join(params),
         all_floats=" and ".join(f"type({p}) is float" for p in params),
         body="\n".join("            " + line if line else "" for line in lines))
-    scope = dict(namespace, _MISSING=_MISSING, _general=_call_general)
+    scope = dict(namespace, _MISSING=_MISSING, _general=_call_general,
+                 _FALL_BACK=(TypeError, ValueError, OverflowError, ZeroDivisionError))
     exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
     return type("Compiled", (Compiled,), {"__call__": scope[name], "__module__": __name__})
 

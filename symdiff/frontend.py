@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import ParseError, SourceError
+from .verify import FORBIDDEN_NAMES
 
 MAX_SOURCE_CHARS = 300_000
 MAX_AST_NODES = 150_000
@@ -34,7 +35,7 @@ PARSE_RECURSION_LIMIT = 20_000
 # Names generated code uses for itself, and names a user value must not take.
 RESERVED = frozenset({"np", "numpy", "math", "xp", "dout", "cache", "grads", "range", "len",
                       # builtins the generated code calls (max(a, b) in its float twin...)
-                      "float", "max", "min", "abs", "slice", "type"})
+                      "float", "max", "min", "abs", "slice", "type"}) | FORBIDDEN_NAMES
 MODULES = {"np": "numpy", "numpy": "numpy", "math": "math"}
 MODULE_CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 

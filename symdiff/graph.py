@@ -73,6 +73,7 @@ class Graph:
         self.lines: dict[int, int] = {}            # node -> source line that created it
         self.current_line: int | None = None
         self.single = False                        # traced for float32 arrays
+        self.program_inputs: frozenset[str] = frozenset()  # the inputs when tracing ended
 
     # ------------------------------------------------------------ construction
     def __len__(self) -> int:

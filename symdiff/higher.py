@@ -70,7 +70,9 @@ class HessianVectorProduct(Compiled):
             if part is not None and tuple(np.shape(part)) != tuple(np.shape(value)):
                 raise InputError(f"v[{name!r}] has shape {tuple(np.shape(part))}; input "
                                  f"{name!r} has shape {tuple(np.shape(value))}")
-            vectors.append(np.zeros(np.shape(value)) if part is None else part)
+            vectors.append(part if part is not None else np.zeros(
+                np.shape(value), np.float32 if getattr(value, "dtype", None) == np.float32
+                else float))
         unknown = set(v or {}) - set(self.wrt)
         if unknown:
             raise InputError(f"v has parts for {', '.join(sorted(unknown))}, which are not "

@@ -55,6 +55,9 @@ FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
     frozenset(BINARY) | frozenset({"where", "matmul", "float"})
 
 
+# Structural ops whose NumPy result is always a new array (the others may be views).
+COPYING_STRUCTURAL = frozenset({"matmul", "outer", "sum", "logsumexp", "max", "min", "argmax",
+                                "argmin", "scatter", "ones_like"})
 # Ops whose NumPy spelling makes float64 whatever the inputs' dtype (np.zeros, np.full, * 1.0).
 FLOAT64_MAKERS = frozenset({"scatter", "argmax", "argmin", "expand", "float"})
 
@@ -74,7 +77,10 @@ def dtype_classes(graph, nodes) -> dict[int, str]:
     for n in sorted(nodes):  # arguments come before their node
         node = graph[n]
         if node.op == "input":
-            classes[n] = "F" if node.attrs[1] == "float" else "O"
+            # In float32 code, inputs added after tracing (dout, a Hessian's vectors) may be
+            # float64: only the program's own float inputs are known to be float32.
+            own = not single or node.attrs[0] in graph.program_inputs
+            classes[n] = "F" if node.attrs[1] == "float" and own else "O"
         elif node.op == "const":
             classes[n] = "W"
         elif OPS[node.op].kind == "compare":
@@ -180,7 +186,15 @@ class InPlacePlan:
 
     def _dead_after(self, m: int, n: int) -> bool:
         return (m in self.writer.names and self.graph[m].op in FRESH
-                and self.pending[m] == self.reads[n][m] and not self._crosses(m, n))
+                and self.pending[m] == self.reads[n][m] and not self._crosses(m, n)
+                and not any(self._may_view(c) for c in self.consumers[m]))
+
+    def _may_view(self, c: int) -> bool:
+        """Whether ``c``'s NumPy result may share memory with its argument (``t.T``,
+        ``t.reshape(...)``, ``t[1:]``, ``np.broadcast_to``...): a live view would see the buffer
+        change, so a value that has one is never written into."""
+        op = self.graph[c].op
+        return OPS[op].kind == "structural" and op not in COPYING_STRUCTURAL
 
     def _crosses(self, m: int, n: int) -> bool:
         """Reusing forward value ``m`` in backward statement ``n`` would change the cache."""

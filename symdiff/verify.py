@@ -55,6 +55,11 @@ def _concrete(classes) -> frozenset:
 
 ALLOWED_TYPES = _concrete(ALLOWED)
 BLOCK_FUNCTION = re.compile(r"_[A-Za-z][A-Za-z0-9_]*_block")
+# Builtins that run code, reach objects' internals or the outside world: never in generated code.
+FORBIDDEN_NAMES = frozenset({
+    "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
+    "vars", "breakpoint", "exit", "quit", "memoryview", "super", "classmethod", "staticmethod",
+    "property"})
 
 
 class GeneratedCodeError(SymdiffError):
@@ -68,16 +73,29 @@ def verify_module(source: str) -> ast.Module:
     # A blocked driver calls its block function, defined (and verified) in the same module.
     blocks = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
               and BLOCK_FUNCTION.fullmatch(n.name)}
+    protected = blocks | set(HELPERS)
     for node in _walk(tree, source.splitlines()):
         kind = type(node)
         if kind not in ALLOWED_TYPES:
             _fail(node, f"{kind.__name__} is not something codegen emits")
         if kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id in blocks:
             continue
+        _check_binding(node, protected)
         check = CHECKS.get(kind)
         if check is not None:
             check(node)
     return tree
+
+
+def _check_binding(node: ast.AST, protected: set[str]) -> None:
+    """A name generated code may call (a helper, a block function) is never rebound, and no
+    builtin that runs or reaches code is even mentioned."""
+    if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
+        _fail(node, f"name {node.id!r}")
+    bound = node.arg if isinstance(node, ast.arg) else \
+        node.id if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) else None
+    if bound in protected:
+        _fail(node, f"{bound!r} rebound")
 
 
 def _check_top_level(tree: ast.Module) -> None:

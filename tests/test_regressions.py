@@ -193,3 +193,67 @@ def test_specializations_are_bounded(monkeypatch):
     for n in range(2, 9):
         g(np.ones(n))
     assert len(g._cache) == 3
+
+
+# ------------------------------------------------------------ fourth review
+def test_a_buffer_with_a_live_view_is_never_written_into():
+    rng = np.random.default_rng(0)
+    src = ("def f(x, w, u):\n    v1 = u * x\n    v2 = v1.T * w\n"
+           "    return np.sum(v2 * v2) + np.sum(v1 * v1) + np.sum(np.sin(x * w.T))\n")
+    x, u, w = rng.normal(size=(256, 128)), rng.normal(size=(256, 128)), rng.normal(size=(128, 256))
+    v1 = u * x
+    v2 = v1.T * w
+    _, grads = symdiff.compile(src)(x, w, u)
+    np.testing.assert_allclose(grads["w"], 2 * v2 * v1.T + np.cos(x * w.T).T * x.T, rtol=1e-10)
+    t = symdiff.compile("def f(x):\n    t = x * 2.0\n    r = t.T\n    return r, np.exp(t)\n")
+    (r, e), _ = t(np.full((256, 128), 0.5))
+    np.testing.assert_array_equal(r, np.full((128, 256), 1.0))
+    assert not np.shares_memory(r, e)
+
+
+def test_a_max_broadcast_into_a_softmax_over_another_array_keeps_its_gradient():
+    from symdiff.check import numeric_gradient
+    src = ("def f(a, b, w):\n    c = np.max(a, axis=1, keepdims=True)\n    s = b - c\n"
+           "    e = np.exp(s)\n    p = e / np.sum(e, axis=1, keepdims=True)\n    return np.sum(p * w)\n")
+    rng = np.random.default_rng(1)
+    point = {"a": rng.normal(size=(3, 4)), "b": rng.normal(size=(2, 3, 4)),
+             "w": rng.normal(size=(2, 3, 4))}
+    g = symdiff.compile(src)
+    numeric = numeric_gradient(lambda **kw: g(**kw)[0], point, "a")
+    assert np.abs(numeric).max() > 0.1
+    np.testing.assert_allclose(g(**point)[1]["a"], numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_hvp_of_float32_inputs_is_float32_at_any_size():
+    h = symdiff.hvp("def f(x, w):\n    return np.sum(np.tanh(x * w))\n")
+    for n in (8, 1 << 15):
+        x, w = np.full(n, 0.5, np.float32), np.full(n, 0.25, np.float32)
+        _, hv = h(x, w, v={"x": np.ones_like(x)})
+        assert hv["x"].dtype == hv["w"].dtype == np.float32
+
+
+def test_verify_rejects_rebinding_what_generated_code_calls():
+    from symdiff.compiler import load_module
+    from symdiff.verify import GeneratedCodeError
+    block = "import numpy as np\n\n\ndef _f_block(x):\n    return x\n\n\n"
+    with pytest.raises(GeneratedCodeError, match="eval"):
+        load_module(block + "def f(x):\n    _f_block = eval\n    return _f_block('7')\n", "f")
+    with pytest.raises(GeneratedCodeError, match="rebound"):
+        load_module(block + "def f(x, _f_block=print):\n    return _f_block('7')\n", "f")
+    with pytest.raises(GeneratedCodeError, match="rebound"):
+        load_module("import numpy as np\n\n\ndef f(x):\n    _sum_to = abs\n    return x\n", "f")
+    with pytest.raises(symdiff.ParseError, match="reserved"):
+        symdiff.compile("def f(x):\n    eval = x * 2\n    return eval\n")
+
+
+@pytest.mark.parametrize("src, args", [
+    ("def f(ValueError, x):\n    return np.log(x) * ValueError\n", (2.0, -1.0)),
+    ("def f(a, ZeroDivisionError):\n    return a / ZeroDivisionError\n", (2.0, 0.0)),
+    ("def ValueError(a, x):\n    return np.log(x) * a\n", (2.0, -1.0)),
+])
+def test_exception_names_do_not_break_the_float_fast_path(src, args):
+    g = symdiff.compile(src)
+    with np.errstate(all="ignore"):
+        g(1.0, 1.0)
+        value, _ = g(*args)
+    assert not np.isfinite(value)
