@@ -126,19 +126,23 @@ class Tracer:
         return self.graph
 
     def _set_outputs(self, values: list, names: list, node: ast.AST) -> None:
+        bases: set[int] = set()
         for k, (value, name) in enumerate(zip(values, names)):
             out = self.as_node(value, node)
-            if out in self.graph.outputs or self._views_an_input(out):
-                # A value is a new array: never the caller's own (return x, x.T, x[1:]) or
-                # the same object twice.
+            base = self._viewed(out)
+            if base in bases or self.graph[base].op == "input":
+                # A value is a new array: never the caller's own (return x, x.T, x[1:]), the
+                # same object twice, or a view of another output (return t.T, t).
                 out = self.graph.apply("copy", out, attrs=("output", k))
+            bases.add(self._viewed(out))
             self.graph.outputs.append(out)
             self.graph.output_names.append(name)
 
-    def _views_an_input(self, n: int) -> bool:
+    def _viewed(self, n: int) -> int:
+        """The array that ``n`` may be a view of (``n`` itself when it is a new array)."""
         while self.graph[n].op in ("transpose", "reshape", "index"):
             n = self.graph[n].args[0]
-        return self.graph[n].op == "input"
+        return n
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts: list[ast.stmt]) -> None:

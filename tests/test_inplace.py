@@ -7,7 +7,7 @@ anything, and against the same program compiled with reuse switched off.
 
 import numpy as np
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import symdiff
@@ -185,3 +185,30 @@ def test_a_net_with_labels_same_numbers_with_reuse(dtype):
         assert grads[name].dtype == grads0[name].dtype == dtype
         np.testing.assert_allclose(grads[name], grads0[name],
                                    rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-7)
+
+
+VIEWS = ["t.T", "t[1:]", "t.reshape(30)", "t[:, ::2]", "t[2]"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=FORMULAS, second=FORMULAS, view=st.sampled_from(VIEWS), pair=st.booleans(),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_random_programs_with_views_same_numbers_with_reuse(first, second, view, pair, seed):
+    """A value with a live view (``r = t.T``) is never written into."""
+    result = "r, u" if pair else "np.sum(np.sin(r)) + np.sum(u)"
+    source = (f"def f(x, y, z):\n    t = {first}\n    r = {view}\n"
+              f"    u = {second.replace('z', 't')}\n    return {result}\n")
+    rng = np.random.default_rng(seed)
+    point = {v: rng.uniform(0.3, 1.7, (6, 5)) for v in ("x", "y", "z")}
+    try:
+        with np.errstate(all="ignore"):
+            compiled, (value, grads), (value0, grads0) = run_both(source, point)
+    except symdiff.SourceError:
+        assume(False)  # t is a constant: it has no rows to view
+    note(compiled._last.source if compiled._last else "")
+    for got, want in zip(value if pair else [value], value0 if pair else [value0]):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    if pair:
+        assert not np.shares_memory(value[0], value[1])
+    for p in point:
+        np.testing.assert_allclose(grads[p], grads0[p], rtol=1e-13, atol=1e-300, err_msg=p)
