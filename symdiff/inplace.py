@@ -56,8 +56,8 @@ FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
 
 
 # Structural ops whose NumPy result is always a new array (the others may be views).
-COPYING_STRUCTURAL = frozenset({"matmul", "outer", "sum", "logsumexp", "max", "min", "argmax",
-                                "argmin", "scatter", "ones_like"})
+COPYING_STRUCTURAL = frozenset({"matmul", "outer", "sum", "sum_to", "logsumexp", "max", "min",
+                                "argmax", "argmin", "scatter", "ones_like"})
 # Ops whose NumPy spelling makes float64 whatever the inputs' dtype (np.zeros, np.full, * 1.0).
 FLOAT64_MAKERS = frozenset({"scatter", "argmax", "argmin", "expand", "float"})
 
