@@ -281,7 +281,11 @@ class Compiled:
         if spec is None:
             raise SymdiffError("call forward() before backward()")
         _check_douts(list(dout) if isinstance(dout, tuple) else [dout], spec.graph)
-        return self._layer_api(spec)["backward"](dout, cache)
+        grads = self._layer_api(spec)["backward"](dout, cache)
+        if spec.graph.single:  # np.zeros of a scatter and friends are float64: as __call__ does
+            grads = {k: v.astype(np.float32) if getattr(v, "dtype", None) == np.float64 else v
+                     for k, v in grads.items()}
+        return grads
 
     def _layer_api(self, spec: Specialization) -> dict:
         if spec.layer_api is None:

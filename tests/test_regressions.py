@@ -257,3 +257,36 @@ def test_exception_names_do_not_break_the_float_fast_path(src, args):
         g(1.0, 1.0)
         value, _ = g(*args)
     assert not np.isfinite(value)
+
+
+# ------------------------------------------------------------ fifth review
+def test_self_is_reserved():
+    with pytest.raises(symdiff.ParseError, match="reserved"):
+        symdiff.compile("self * sin(y)")
+
+
+def test_float32_layer_backward_is_float32():
+    g = symdiff.compile("def f(x):\n    m = np.max(x, axis=0, keepdims=True)\n"
+                        "    return np.sum(np.exp(x - m) * m)\n")
+    x = np.random.default_rng(0).random((5, 4)).astype(np.float32)
+    out, cache = g.forward(x)
+    assert g.backward(np.float32(1), cache)["x"].dtype == np.float32
+
+
+def test_the_written_self_check_passes_on_a_large_net(tmp_path):
+    import importlib.util
+    src = ("def loss(W1, b1, W2, X, y):\n    h = np.maximum(0, X @ W1 + b1)\n    s = h @ W2\n"
+           "    z = s - np.max(s, axis=1, keepdims=True)\n"
+           "    p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))\n"
+           "    return -np.sum(p[np.arange(64), y]) / 64 + 0.0005 * np.sum(W1 * W1)\n")
+    g = symdiff.compile(src, shapes={"W1": (600, 50), "b1": (50,), "W2": (50, 10),
+                                     "X": (64, 600), "y": (64,)})
+    path = g.write(str(tmp_path / "net_check.py"), check=True)
+    spec = importlib.util.spec_from_file_location("net_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.check_gradients() <= 1e-5  # rounding of a large sum is not an error
+    backward = module.loss_backward
+    module.loss_backward = lambda d, c: {k: v * 1.001 for k, v in backward(d, c).items()}
+    with pytest.raises(AssertionError, match="disagrees"):
+        module.check_gradients()  # a gradient 0.1% off is
