@@ -78,22 +78,25 @@ def verify_module(source: str) -> ast.Module:
         kind = type(node)
         if kind not in ALLOWED_TYPES:
             _fail(node, f"{kind.__name__} is not something codegen emits")
-        if kind is ast.Call and isinstance(node.func, ast.Name) and node.func.id in blocks:
+        if kind is ast.Call and type(node.func) is ast.Name and node.func.id in blocks:
             continue
-        _check_binding(node, protected)
+        if kind is ast.Name or kind is ast.arg:
+            _check_binding(node, protected)
         check = CHECKS.get(kind)
         if check is not None:
             check(node)
     return tree
 
 
-def _check_binding(node: ast.AST, protected: set[str]) -> None:
+def _check_binding(node: ast.Name | ast.arg, protected: set[str]) -> None:
     """A name generated code may call (a helper, a block function) is never rebound, and no
     builtin that runs or reaches code is even mentioned."""
-    if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
-        _fail(node, f"name {node.id!r}")
-    bound = node.arg if isinstance(node, ast.arg) else \
-        node.id if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) else None
+    if type(node) is ast.arg:
+        bound = node.arg
+    else:
+        if node.id in FORBIDDEN_NAMES:
+            _fail(node, f"name {node.id!r}")
+        bound = node.id if type(node.ctx) is ast.Store else None
     if bound in protected:
         _fail(node, f"{bound!r} rebound")
 
