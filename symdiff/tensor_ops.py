@@ -370,8 +370,11 @@ def _index_vjp(graph, n, pos, g):
     node = graph[n]
     if graph.shape(g) != ():
         g = expand(graph, g, node.shape)
-    return graph.apply("scatter", g, *node.args[1:],
-                       attrs=(node.attrs[0], graph.shape(node.args[0])))
+    shape = graph.shape(node.args[0])
+    if all(item == ("newaxis",) or item == ("slice", None, None, None) for item in node.attrs[0]):
+        # x[:, None] only adds axes: its gradient is the upstream one without them, no scatter.
+        return graph.apply("reshape", expand(graph, g, node.shape), attrs=(shape,))
+    return graph.apply("scatter", g, *node.args[1:], attrs=(node.attrs[0], shape))
 
 
 def _numeric_index_vjp(n, pos, g, args, out):

@@ -290,3 +290,14 @@ def test_the_written_self_check_passes_on_a_large_net(tmp_path):
     module.loss_backward = lambda d, c: {k: v * 1.001 for k, v in backward(d, c).items()}
     with pytest.raises(AssertionError, match="disagrees"):
         module.check_gradients()  # a gradient 0.1% off is
+
+
+def test_new_axes_send_their_gradient_back_by_reshape_not_scatter():
+    src = "def f(a, b):\n    return np.sum(np.tanh(a[:, None] * b[None, :]))\n"
+    g = symdiff.compile(src)
+    a, b = np.linspace(-1, 1, 3), np.linspace(0.5, 2, 4)
+    value, grads = g(a, b)
+    assert "np.zeros" not in g.source and ".reshape((3,))" in g.source
+    t = np.tanh(a[:, None] * b[None, :])
+    np.testing.assert_allclose(grads["a"], ((1 - t * t) * b[None, :]).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(grads["b"], ((1 - t * t) * a[:, None]).sum(axis=0), rtol=1e-12)
