@@ -252,6 +252,7 @@ class Compiled:
         arrays = self._coerce(args)
         if spec is not None:
             _check_broadcast(self.params, arrays)
+        dout = _dout_like(dout, arrays)
         spec = self.specialization(arrays, dout)
         if self.index_params:
             _check_labels(self.params, arrays, spec)
@@ -568,6 +569,17 @@ def _signature(value: Any) -> tuple:
         return (value.shape, value.dtype, np.ndarray)  # the common case, without conversions
     dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
     return (tuple(np.shape(value)), str(dtype), type(value).__name__)
+
+
+def _dout_like(dout: Any, arrays: list) -> Any:
+    """An upstream gradient in the computation's precision: float32 only when the inputs are."""
+    single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
+    if isinstance(dout, tuple):
+        return tuple(_dout_like(d, arrays) for d in dout)
+    if isinstance(dout, np.ndarray) and dout.dtype.kind == "f" and \
+            dout.dtype != (np.float32 if single else np.float64):
+        return dout.astype(np.float32 if single else np.float64)
+    return dout
 
 
 def _has_large(args: list) -> bool:

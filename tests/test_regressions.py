@@ -301,3 +301,12 @@ def test_new_axes_send_their_gradient_back_by_reshape_not_scatter():
     t = np.tanh(a[:, None] * b[None, :])
     np.testing.assert_allclose(grads["a"], ((1 - t * t) * b[None, :]).sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(grads["b"], ((1 - t * t) * a[:, None]).sum(axis=0), rtol=1e-12)
+
+
+def test_dout_follows_the_inputs_precision():
+    g = symdiff.compile("def f(x, w):\n    return np.exp(np.sin(x) * 2.0) + w\n")
+    x, w = np.linspace(0, 1, 5), np.ones(5)
+    _, grads = g(x, w, dout=np.full(5, 0.5, np.float32))
+    assert grads["w"].dtype == grads["x"].dtype == np.float64
+    _, grads = g(x.astype(np.float32), w.astype(np.float32), dout=np.full(5, 0.5))
+    assert grads["w"].dtype == grads["x"].dtype == np.float32
