@@ -124,7 +124,7 @@ class FunctionWriter:
             node = self.graph[n]
             if n in self.given:
                 continue
-            for arg, count in zip(node.args, self._printed_counts(node) or (1,) * len(node.args)):
+            for arg, count in zip(node.args, self.printed_counts(node) or (1,) * len(node.args)):
                 uses[arg] += count
         for r in roots:
             uses[r] += 1
@@ -264,7 +264,7 @@ class FunctionWriter:
             depth[n] = 0
         return forward, backward + self._gradient_lines()
 
-    def _printed_counts(self, node) -> tuple[int, ...]:
+    def printed_counts(self, node) -> tuple[int, ...]:
         """How many times each argument appears in the node's printed text."""
         if not node.args:
             return ()

@@ -14,9 +14,10 @@ covers the rest:
 * sigmoid and softplus, several ufuncs each, run in one buffer.
 
 It applies to shape-specialized code only (the shapes say which values are big and that an
-operand already has the result's shape), to arrays of at least :data:`MIN_SIZE` elements, and
-never writes into an input, a view, a value the function returns or, in the layer API, a forward
-value that the backward reads from the cache.
+operand already has the result's shape), to arrays of at least :data:`MIN_SIZE` elements of the
+program's float dtype, in the order statements run (forward, then backward), and never writes
+into an input, a view, a value a view reads, a value the function returns or, in the layer API,
+a forward value that the backward reads from the cache.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from .ops import OPS
 MIN_SIZE = 1 << 15  # elements: 256 KiB of float64, where NumPy starts eliding temporaries too
 
 UNARY = {"exp": "np.exp({0}, out={0})", "log": "np.log({0}, out={0})",
-         "sin": "np.sin({0}, out={0})",
-         "cos": "np.cos({0}, out={0})", "tan": "np.tan({0}, out={0})",
+         "sin": "np.sin({0}, out={0})", "cos": "np.cos({0}, out={0})",
+         "tan": "np.tan({0}, out={0})",
          "tanh": "np.tanh({0}, out={0})", "sqrt": "np.sqrt({0}, out={0})",
          "abs": "np.abs({0}, out={0})", "sign": "np.sign({0}, out={0})",
          "neg": "np.negative({0}, out={0})", "relu": "np.maximum({0}, 0.0, out={0})"}
@@ -53,8 +54,6 @@ COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum"})
 # Ops whose NumPy spelling always makes a new float array of the node's shape.
 FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
     frozenset(BINARY) | frozenset({"where", "matmul", "float"})
-
-
 # Structural ops whose NumPy result is always a new array (the others may be views).
 COPYING_STRUCTURAL = frozenset({"matmul", "outer", "sum", "sum_to", "logsumexp", "max", "min",
                                 "argmax", "argmin", "scatter", "ones_like"})
@@ -126,7 +125,7 @@ class InPlacePlan:
         arguments."""
         if not self.enabled:
             return
-        counts = self.writer._printed_counts(self.graph[n])
+        counts = self.writer.printed_counts(self.graph[n])
         reads: Counter = Counter()
         for arg, count in zip(self.graph[n].args, counts or (1,) * len(self.graph[n].args)):
             if arg in self.writer.names:
