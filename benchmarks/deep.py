@@ -21,7 +21,7 @@ import math
 import symdiff
 
 from .harness import HAND, SYMDIFF, Entry, Result, Settings, Target, find, import_jax, \
-    limit_target, run_case
+    limit_target, run_case, unpack_tuple
 
 NAME = "deep"
 POINT = (0.3, 0.7)
@@ -52,11 +52,6 @@ def source(K: int) -> str:
 
 
 # ------------------------------------------------------------------ the systems
-def _unpack_tuple(result):
-    value, grads = result
-    return value, list(grads)
-
-
 def _symdiff(K, compiled: dict):
     def build():
         start = time.perf_counter()
@@ -77,7 +72,7 @@ def _jax(K):
             return jax.lax.fori_loop(0, K, lambda k, x: jnp.sin(x) * y + jnp.cos(x * y), x)
         f = jax.jit(jax.value_and_grad(deep, argnums=(0, 1)))
         return lambda: jax.block_until_ready(f(*POINT))
-    return Entry("jax (jit)", build, _unpack_tuple, "lax.fori_loop")
+    return Entry("jax (jit)", build, unpack_tuple, "lax.fori_loop")
 
 
 def _autograd(K):
@@ -91,7 +86,7 @@ def _autograd(K):
             return x
         f = autograd.value_and_grad(deep, (0, 1))
         return lambda: f(*POINT)
-    return Entry("autograd", build, _unpack_tuple, "Python loop")
+    return Entry("autograd", build, unpack_tuple, "Python loop")
 
 
 def _torch(K):
@@ -105,7 +100,7 @@ def _torch(K):
                 x = torch.sin(x) * y + torch.cos(x * y)
             return x.detach(), torch.autograd.grad(x, (x0, y))
         return call
-    return Entry("torch", build, _unpack_tuple, "eager, Python loop")
+    return Entry("torch", build, unpack_tuple, "eager, Python loop")
 
 
 def _pytensor(K):
@@ -157,7 +152,7 @@ def run(settings: Settings, log=print) -> Result:
     for K in sizes:
         case = f"K={K}"
         compiled: dict = {}
-        hand = Entry(HAND, lambda K=K: (lambda: by_hand(*POINT, K)), _unpack_tuple,
+        hand = Entry(HAND, lambda K=K: (lambda: by_hand(*POINT, K)), unpack_tuple,
                      "Python loop forward + reverse")
         peers = [make(K) for make in (_jax, _autograd, _torch, _pytensor, _casadi)]
         peers.append(_sympy(K, settings.quick))

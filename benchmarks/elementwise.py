@@ -15,7 +15,7 @@ import symdiff
 
 from .harness import (
     Entry, HAND, IN_PLACE, Result, SYMDIFF, Settings, find, import_jax, in_place_metric,
-    limit_target, run_case, value_ratio_metrics)
+    limit_target, run_case, unpack_tuple, value_ratio_metrics)
 
 NAME = "elementwise"
 N = 1_000_000
@@ -56,11 +56,6 @@ def value_by_hand(a, b, x):
 
 
 # ------------------------------------------------------------------ the systems
-def _unpack_tuple(result):
-    value, grads = result
-    return value, list(grads)
-
-
 def _symdiff(x):
     def build():
         g = symdiff.compile(SOURCE)
@@ -78,7 +73,7 @@ def _jax(x):
         vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))
         device = jax.device_put(x)
         return lambda: jax.block_until_ready(vg(A, B, device))
-    return Entry("jax (jit)", build, _unpack_tuple)
+    return Entry("jax (jit)", build, unpack_tuple)
 
 
 def _autograd(x):
@@ -90,7 +85,7 @@ def _autograd(x):
             return anp.sum(anp.log(1 + anp.exp(a * x + b)) * anp.tanh(x))
         vg = autograd.value_and_grad(f, (0, 1, 2))
         return lambda: vg(A, B, x)
-    return Entry("autograd", build, _unpack_tuple)
+    return Entry("autograd", build, unpack_tuple)
 
 
 def _torch(x):
@@ -104,7 +99,7 @@ def _torch(x):
             value = (torch.log(1 + torch.exp(a * xt + b)) * torch.tanh(xt)).sum()
             return value.detach(), torch.autograd.grad(value, (a, b, xt))
         return call
-    return Entry("torch", build, _unpack_tuple, "eager")
+    return Entry("torch", build, unpack_tuple, "eager")
 
 
 def _pytensor(x):
@@ -141,7 +136,7 @@ def _sympy(x):
             value, da, db, dx = parts(A, B, x)
             return np.sum(value), (np.sum(da), np.sum(db), dx)
         return call
-    return Entry("sympy (diff+lambdify)", build, _unpack_tuple,
+    return Entry("sympy (diff+lambdify)", build, unpack_tuple,
                  "the term and its partials lambdified (cse), sums in NumPy")
 
 
@@ -149,9 +144,9 @@ def _sympy(x):
 def run(settings: Settings, log=print) -> Result:
     x = np.random.default_rng(0).standard_normal(N)
     case = "n=1e6"
-    hand = Entry(HAND, lambda: (lambda: by_hand(A, B, x)), _unpack_tuple,
+    hand = Entry(HAND, lambda: (lambda: by_hand(A, B, x)), unpack_tuple,
                  "NumPy, log1p(exp(u)), shared exp and tanh")
-    in_place = Entry(IN_PLACE, lambda: (lambda: by_hand_in_place(A, B, x)), _unpack_tuple,
+    in_place = Entry(IN_PLACE, lambda: (lambda: by_hand_in_place(A, B, x)), unpack_tuple,
                      "for context: every temporary reused (out=), dot products")
     peers = [in_place] + [make(x) for make in (_jax, _autograd, _torch, _pytensor, _casadi,
                                                _sympy)]

@@ -313,3 +313,9 @@ def in_place_metric(rows, case: str) -> list[tuple[str, str]]:
     if not (sym.ok and in_place.ok):
         return []
     return [(f"{case}: symdiff / hand-written in place", f"{sym.median_s / in_place.median_s:.2f}")]
+
+
+def unpack_tuple(result):
+    """``(value, (grad, ...))`` as ``(value, [grad, ...])``: most systems' results."""
+    value, grads = result
+    return value, list(grads)

@@ -16,7 +16,7 @@ import symdiff
 
 from .harness import (
     Entry, HAND, Result, SYMDIFF, Settings, Target, find, format_time, import_jax, limit_target,
-    run_case, value_ratio_metrics)
+    run_case, unpack_tuple, value_ratio_metrics)
 
 NAME = "mlp"
 N, D, H, C = 200, 3072, 100, 10
@@ -71,11 +71,6 @@ def data(seed: int = 0) -> tuple:
 
 
 # ------------------------------------------------------------------ the systems
-def _unpack_tuple(result):
-    value, grads = result
-    return value, list(grads)
-
-
 def _symdiff(args):
     def build():
         g = symdiff.compile(loss, wrt=WRT)
@@ -99,7 +94,7 @@ def _jax(args):
         f = jax.jit(jax.value_and_grad(loss_jax, argnums=(0, 1, 2, 3)))
         device = [jax.device_put(a) for a in args]
         return lambda: jax.block_until_ready(f(*device))
-    return Entry("jax (jit)", build, _unpack_tuple)
+    return Entry("jax (jit)", build, unpack_tuple)
 
 
 def _autograd(args):
@@ -116,7 +111,7 @@ def _autograd(args):
             return data_loss + 0.5 * REG * (anp.sum(W1 * W1) + anp.sum(W2 * W2))
         f = autograd.value_and_grad(loss_ag, (0, 1, 2, 3))
         return lambda: f(*args)
-    return Entry("autograd", build, _unpack_tuple)
+    return Entry("autograd", build, unpack_tuple)
 
 
 def _torch(args):
@@ -135,7 +130,7 @@ def _torch(args):
                 + 0.5 * REG * ((W1 * W1).sum() + (W2 * W2).sum())
             return value.detach(), torch.autograd.grad(value, (W1, b1, W2, b2))
         return call
-    return Entry("torch", build, _unpack_tuple, "eager")
+    return Entry("torch", build, unpack_tuple, "eager")
 
 
 def _pytensor(args):
@@ -178,7 +173,7 @@ def _casadi(args):
 
 
 def _sympy(args):
-    return Entry("sympy (diff+lambdify)", lambda: None, _unpack_tuple,
+    return Entry("sympy (diff+lambdify)", lambda: None, unpack_tuple,
                  skip="not applicable: a matrix program (SymPy would need 300k scalar symbols)")
 
 
@@ -198,7 +193,7 @@ def peak_bytes(fn) -> int:
 def run(settings: Settings, log=print) -> Result:
     args = data()
     case = f"N={N} D={D} H={H} C={C}"
-    hand = Entry(HAND, lambda: (lambda: by_hand(*args)), _unpack_tuple, "CS231n-style backward")
+    hand = Entry(HAND, lambda: (lambda: by_hand(*args)), unpack_tuple, "CS231n-style backward")
     peers = [make(args) for make in (_jax, _autograd, _torch, _pytensor, _casadi, _sympy)]
     rows = run_case(NAME, case, hand, [_symdiff(args)] + peers, settings, log)
 

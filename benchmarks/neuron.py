@@ -16,7 +16,7 @@ import numpy as np
 import symdiff
 
 from .harness import HAND, IN_PLACE, SYMDIFF, Entry, Result, Settings, find, import_jax, \
-    in_place_metric, limit_target, run_case, Target
+    in_place_metric, limit_target, run_case, Target, unpack_tuple
 
 NAME = "neuron"
 FORMULA = "1/(1+exp(-(w0*x0 + w1*x1 + w2)))"
@@ -52,11 +52,6 @@ def by_hand_in_place(w0, x0, w1, x1, w2):
 
 
 # ------------------------------------------------------------------ the systems
-def _unpack_tuple(result):
-    value, grads = result
-    return value, list(grads)
-
-
 def _symdiff(args):
     def build():
         g = symdiff.compile(FORMULA)
@@ -82,7 +77,7 @@ def _jax(args, arrays):
         device = [jax.device_put(a) for a in args]
         return lambda: jax.block_until_ready(f(*device))
 
-    unpack = (lambda r: (r[0][1], list(r[1]))) if arrays else _unpack_tuple
+    unpack = (lambda r: (r[0][1], list(r[1]))) if arrays else unpack_tuple
     return Entry("jax (jit)", build, unpack)
 
 
@@ -102,7 +97,7 @@ def _autograd(args, arrays):
             vjp, out = vjp_maker(*args)
             return out, vjp(np.ones_like(out))
         return call
-    return Entry("autograd", build, _unpack_tuple)
+    return Entry("autograd", build, unpack_tuple)
 
 
 def _torch(args, arrays):
@@ -123,7 +118,7 @@ def _torch(args, arrays):
             out = formula(*leaves)
             return out.detach(), torch.autograd.grad(out, leaves, torch.ones_like(out))
         return call
-    return Entry("torch", build, _unpack_tuple,
+    return Entry("torch", build, unpack_tuple,
                  "eager; float leaves made per call" if not arrays else "eager")
 
 
@@ -179,15 +174,15 @@ def entries(args, arrays: bool) -> list[Entry]:
 def run(settings: Settings, log=print) -> Result:
     rows = []
     floats_case, arrays_case = "floats", "arrays n=1e6"
-    hand = Entry(HAND, lambda: (lambda: by_hand_floats(*POINT)), _unpack_tuple,
+    hand = Entry(HAND, lambda: (lambda: by_hand_floats(*POINT)), unpack_tuple,
                  "plain Python, math")
     rows += run_case(NAME, floats_case, hand, entries(POINT, False), settings, log)
 
     rng = np.random.default_rng(0)
     arrays = tuple(rng.standard_normal(N) for _ in ORDER)
-    hand = Entry(HAND, lambda: (lambda: by_hand_arrays(*arrays)), _unpack_tuple,
+    hand = Entry(HAND, lambda: (lambda: by_hand_arrays(*arrays)), unpack_tuple,
                  "NumPy, the sigmoid shared")
-    in_place = Entry(IN_PLACE, lambda: (lambda: by_hand_in_place(*arrays)), _unpack_tuple,
+    in_place = Entry(IN_PLACE, lambda: (lambda: by_hand_in_place(*arrays)), unpack_tuple,
                      "for context: every temporary reused (out=)")
     rows += run_case(NAME, arrays_case, hand, [in_place] + entries(arrays, True), settings, log)
 
