@@ -40,10 +40,10 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
 
     ``seeds`` are the upstream gradients of the outputs (default: the constant 1, which makes the
     result the gradient of the sum of all outputs' elements). In shape-generic graphs every
-    gradient stands for an array of the shape of ``broadcast_ref`` (default: the first output),
-    and is summed back to each input's shape at run time.
+    gradient stands for an array of the shape of ``broadcast_ref`` (default: the output, when
+    there is one; with several, each gradient's own shape), and is summed back to each input's
+    shape at run time.
     """
-    broadcast_ref = outputs[0] if broadcast_ref is None else broadcast_ref
     if seeds is None:
         # One output: the seed 1 stands for ones of the output's shape (sum_like below knows it).
         # Several: each output's seed must carry its own shape.
@@ -51,8 +51,50 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
             [graph.apply("ones_like", o) for o in outputs]
     result = Backward(seeds)
     wrt_nodes = [graph.inputs[name] for name in wrt]
+    if broadcast_ref is None and len(outputs) > 1 and \
+            any(graph.shape(o) is None for o in outputs):
+        # Shape-generic outputs of different (run-time) shapes: a sum of gradients standing for
+        # different shapes cannot be summed back as one, so each output is swept on its own and
+        # the inputs' gradients, each summed back from its own output's shape, are added.
+        groups = [([o], [s], o) for o, s in zip(outputs, seeds)]
+    else:
+        groups = [(outputs, seeds, outputs[0] if broadcast_ref is None else broadcast_ref)]
+    handed_out = set(outputs)
+    parts: dict[str, list[tuple[int, int]]] = {name: [] for name in wrt}  # (upstream, fitted)
+    for group_outputs, group_seeds, ref in groups:
+        adjoints = _sweep(graph, group_outputs, group_seeds, wrt_nodes, result)
+        result.adjoints.update(adjoints)
+        for name, node_id in zip(wrt, wrt_nodes):
+            upstream = adjoints.get(node_id)
+            if upstream is None:
+                continue
+            if _shares_memory(graph, upstream, handed_out):
+                # Never return an array the caller already holds (an input, the value, another
+                # gradient): writing into one gradient must not change anything else.
+                upstream = graph.apply("copy", upstream, attrs=(name,))
+            handed_out.add(upstream)
+            parts[name].append((upstream, fit_input(graph, upstream, node_id, ref)))
+    for name in wrt:
+        if not parts[name]:
+            result.grads[name] = None
+            continue
+        grad = _sum(graph, [fitted for _, fitted in parts[name]])
+        fresh = len(parts[name]) > 1 or grad != parts[name][0][0]
+        if fresh and graph[grad].op != "const" and _shares_memory(graph, grad, handed_out):
+            # Two inputs whose gradients fit to one node (ones broadcast to a shape, say).
+            grad = graph.apply("copy", grad, attrs=(name,))
+        handed_out.add(grad)
+        result.grads[name] = grad
+    return result
+
+
+def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[int],
+           result: Backward) -> dict[int, int]:
+    """Backpropagate ``seeds`` from ``outputs``: each node's upstream gradient (the sum of what
+    its consumers sent) times its local partials goes to its inputs. Returns the adjoints."""
     on_path = graph.ancestors(outputs) & graph.descendants(wrt_nodes)
     on_path -= shift_invariant_maxes(graph, outputs)
+    adjoints: dict[int, int] = {}
     pending: dict[int, list[int]] = {}
     for output, seed in zip(outputs, seeds):
         if output in on_path:
@@ -62,7 +104,7 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
             continue
         first_new = len(graph)
         upstream = _sum(graph, pending.pop(node_id))
-        result.adjoints[node_id] = upstream
+        adjoints[node_id] = upstream
         sent = result.contributions.setdefault(node_id, [])
         node = graph[node_id]
         for position, arg in enumerate(node.args):
@@ -74,25 +116,7 @@ def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
                 sent.append((arg, contribution))
         for new_id in range(first_new, len(graph)):
             result.origin[new_id] = node_id
-    handed_out = set(outputs)
-    for name, node_id in zip(wrt, wrt_nodes):
-        upstream = result.adjoints.get(node_id)
-        if upstream is None:
-            result.grads[name] = None
-            continue
-        if _shares_memory(graph, upstream, handed_out):
-            # Never return an array the caller already holds (an input, the value, another
-            # gradient): writing into one gradient must not change anything else.
-            upstream = graph.apply("copy", upstream, attrs=(name,))
-        handed_out.add(upstream)
-        grad = fit_input(graph, upstream, node_id, broadcast_ref)
-        if grad != upstream and graph[grad].op != "const" and \
-                _shares_memory(graph, grad, handed_out):
-            # Two inputs whose gradients fit to one node (ones broadcast to a shape, say).
-            grad = graph.apply("copy", grad, attrs=(name,))
-        handed_out.add(grad)
-        result.grads[name] = grad
-    return result
+    return adjoints
 
 
 def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:

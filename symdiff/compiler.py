@@ -167,10 +167,6 @@ class Compiled:
         specialized to their shapes can compute into dead temporaries (symdiff/inplace.py)."""
         seeded = dout is not None
         generic = self.generic is not None and (self.spelling == "xp" or not _has_large(args))
-        if generic and len(self.generic.graph.outputs) > 1 and any(np.ndim(a) for a in args):
-            # Outputs of different broadcast shapes: each gradient must be summed back from its
-            # own output's shape, which only shapes known ahead can say.
-            generic = False
         if generic and not seeded:
             return self.generic
         if generic:

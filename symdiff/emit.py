@@ -71,7 +71,9 @@ def layers(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
     seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
     backward = differentiate(graph, graph.outputs, wrt, seeds)
     spec = _spec(program, graph, backward, program.name, list(program.params), "")
-    writer = codegen.FunctionWriter(graph, spec, _reserved(program))
+    # The backward's own parameters: no gradient may be named after them (the gradient of a
+    # value named ``out`` would otherwise be ``dout`` and overwrite the upstream gradient).
+    writer = codegen.FunctionWriter(graph, spec, _reserved(program) | set(names) | {"dout", "cache"})
     shapes = shapes_text(program, graph)
     outs = ", ".join(_shape_text(graph.shape(o)) for o in graph.outputs)
     dout_doc = "dout (one array per output, as a tuple)" if len(names) > 1 else "dout"
