@@ -205,8 +205,6 @@ def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
         contribution = spec.vjp(graph, node_id, position, upstream)
     elif node.op == "where":
         contribution = _where_vjp(graph, node, position, upstream)
-    elif node.op == "pow" and position == 0 and graph.is_const(node.args[1], 0.0):
-        return None  # x**0 is constant: no gradient, even at x = 0 (0 * 0**-1 would be NaN)
     else:
         partial = build(graph, partial_recipes(node.op)[position], node.args, node_id)
         if graph.is_const(partial, 0.0):

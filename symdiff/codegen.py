@@ -30,7 +30,8 @@ INLINE_STRUCTURAL = frozenset({"transpose", "reshape"})  # cheap views read well
 CONVENTIONS = (
     "max/min send the whole gradient to the argument that won, to the first one on a tie, so\n"
     "relu'(0) = 0 and d max(0, x)/dx = 0 at x = 0; abs'(0) = 0; where() sends an exact zero\n"
-    "to the branch it did not take."
+    "to the branch it did not take; for x ** y (0 ** 0 = 1), d/dx = 0 where y = 0 and\n"
+    "d/dy = 0 where x = 0."
 )
 
 

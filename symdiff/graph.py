@@ -130,12 +130,15 @@ class Graph:
     def _fold(self, op: str, args: tuple[int, ...], shape: Shape) -> int | None:
         """Constant folding and the algebraic identities that keep gradients free of 0s and 1s."""
         nodes = [self.nodes[a] for a in args]
-        if all(n.is_const for n in nodes) and OPS[op].kind == "elementwise":
+        if all(n.is_const for n in nodes) and OPS[op].kind in ("elementwise", "compare"):
             return self.const(evaluate_constant(op, [n.value for n in nodes]))
 
         def keep(node_id: int) -> int | None:
             # An identity may drop an operand only if that does not change the result's shape.
             return node_id if self.shape(node_id) == shape else None
+
+        if op == "where" and nodes[0].is_const:
+            return keep(args[1] if nodes[0].value else args[2])
 
         if op == "neg":
             if nodes[0].op == "neg":

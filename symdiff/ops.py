@@ -42,6 +42,10 @@ class Compare(sympy.Function):
     """A 0/1 mask ``a <op> b`` in a partial; the comparison is the first argument's name."""
 
 
+class Where(sympy.Function):
+    """``where(c, a, b)`` in a partial: a select that never mixes in the branch not taken."""
+
+
 def _mask(kind: str, x, y):
     return Compare(sympy.Symbol(kind), x, y)
 
@@ -152,9 +156,12 @@ _binary("sub", "-", np.subtract, PREC_ADD, (PREC_ADD, PREC_ADD + 1), lambda a, b
 _binary("mul", "*", np.multiply, PREC_MUL, (PREC_MUL, PREC_MUL + 1), lambda a, b: a * b)
 _binary("div", "/", np.divide, PREC_MUL, (PREC_MUL, PREC_MUL + 1), lambda a, b: a / b,
         partials=(1 / B, -Y / B))
-# d(a**b)/da is written b*a**(b-1), not SymPy's a**b*b/a, which is 0/0 at a = 0.
+# d(a**b)/da is written b*a**(b-1), not SymPy's a**b*b/a, which is 0/0 at a = 0; it is 0 where
+# b = 0 (a**0 is constant, even at a = 0). d(a**b)/db = y*log(a) is 0 at a = 0 (0**b is 0 or 1
+# for b >= 0), as in JAX; log(1) stands for log(0) there. With a constant b the selects fold away.
 _binary("pow", "**", np.power, PREC_POW, (PREC_POW + 1, PREC_UNARY), lambda a, b: a ** b,
-        partials=(B * A ** (B - 1), Y * sympy.log(A)))
+        partials=(Where(_mask("eq", B, 0), 0, B * A ** (B - 1)),
+                  Y * sympy.log(Where(_mask("eq", A, 0), 1, A))))
 register(Op("neg", 1, "-{0}", np.negative, lambda a: -a, PREC_UNARY, (PREC_UNARY,),
             math="-{0}", symbol="-"))
 

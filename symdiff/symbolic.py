@@ -17,13 +17,13 @@ from functools import lru_cache
 import sympy
 
 from .graph import Graph
-from .ops import ARG_SYMBOLS, OPS, Y, Compare, Sign, Sigmoid
+from .ops import ARG_SYMBOLS, OPS, Y, Compare, Sign, Sigmoid, Where
 
 # SymPy function classes that partial templates may use, mapped to op names.
 _SYMPY_FUNCTIONS = {
     sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan",
     sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sign: "sign", Sign: "sign", Sigmoid: "sigmoid",
-    sympy.Max: "maximum", sympy.Min: "minimum",
+    sympy.Max: "maximum", sympy.Min: "minimum", Where: "where",
 }
 
 Recipe = tuple
