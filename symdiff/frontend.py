@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import ParseError, SourceError
+from .files import read_source  # regular files only, UTF-8, bounded
 from .verify import FORBIDDEN_NAMES
 
 MAX_SOURCE_CHARS = 300_000
@@ -365,11 +366,7 @@ def parse_file_function(path: str, function: str | None = None) -> Program:
 
     Module-level assignments of plain numbers (``reg = 1e-3``) are made available as constants.
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read(MAX_SOURCE_CHARS + 1)
-    except OSError as exc:
-        raise ParseError(f"cannot read {path}: {exc.strerror}") from None
+    text = read_source(path, MAX_SOURCE_CHARS)
     tree = _parse_text(text)
     defs = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
     if function is None:
