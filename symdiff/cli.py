@@ -24,8 +24,10 @@ from .check import check_gradients
 from .compiler import Compiled, gradients, second_derivatives
 from .higher import Hessian
 from .errors import SymdiffError
+from .files import check_path, same_file, write_atomic
 from .frontend import parse, parse_file_function
 from .gates import Circuit, explain, latex_gradients
+from .verify import verify_template
 
 FILE_SOURCE = re.compile(r"^(?P<path>[^:]+\.py)(?::(?P<name>[A-Za-z_]\w*))?$")
 EXIT_USAGE = 2
@@ -50,6 +52,8 @@ def parse_point(text: str | None, params: list[str]) -> dict[str, float]:
         if "=" not in item:
             raise SymdiffError(f"--at expects name=value pairs separated by commas, got {item!r}")
         name, value = (part.strip() for part in item.split("=", 1))
+        if name in point:
+            raise SymdiffError(f"--at gives {name} twice; give each input one value")
         if name not in params:
             raise SymdiffError(f"--at names {name!r}, which is not an input "
                                f"(inputs: {', '.join(params)})")
@@ -81,6 +85,8 @@ def parse_shapes(text: str | None) -> dict[str, tuple[int, ...]] | None:
     shapes = {}
     for item in text.split(","):
         name, _, dims = item.partition("=")
+        if name.strip() in shapes:
+            raise SymdiffError(f"--shapes gives {name.strip()} twice; give each input one shape")
         try:
             shapes[name.strip()] = tuple(int(d) for d in dims.split("x") if d.strip())
             if any(d < 0 for d in shapes[name.strip()]):
@@ -92,7 +98,16 @@ def parse_shapes(text: str | None) -> dict[str, tuple[int, ...]] | None:
 
 def _compile(args) -> Compiled:
     program = load_program(args.source)
-    return Compiled(program, _wrt(args.wrt), parse_shapes(getattr(args, "shapes", None)))
+    shapes = parse_shapes(getattr(args, "shapes", None))
+    _check_shape_names(shapes, program.params)
+    return Compiled(program, _wrt(args.wrt), shapes)
+
+
+def _check_shape_names(shapes: dict | None, params: list[str]) -> None:
+    for name in shapes or ():
+        if name not in params:
+            raise SymdiffError(f"--shapes names {name!r}, which is not an input "
+                               f"(inputs: {', '.join(params)})")
 
 
 def cmd_grad(args) -> int:
@@ -102,6 +117,12 @@ def cmd_grad(args) -> int:
     name = program.name
     if args.explain and args.at is None:
         raise SymdiffError("--explain walks the backward pass at a point: give it with --at")
+    point = None
+    if args.at is not None:  # checked before anything is printed
+        point = parse_point(args.at, program.params)
+        missing = [p for p in program.params if p not in point]
+        if missing:
+            raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
     if compiled.generic is None:
         _require_shapes(compiled)
         print(compiled.source)
@@ -123,11 +144,7 @@ def cmd_grad(args) -> int:
         if args.order == 2:
             for (a, b), expr in second_derivatives(program, wrt).items():
                 print(f"{_second(name, a, b)} = {expr}")
-    if args.at is not None:
-        point = parse_point(args.at, program.params)
-        missing = [p for p in program.params if p not in point]
-        if missing:
-            raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
+    if point is not None:
         value, grads = compiled(**point)
         print()
         print("at " + ", ".join(f"{k} = {format_number(v)}" for k, v in point.items()) + ":")
@@ -151,7 +168,9 @@ def cmd_graph(args) -> int:
     from .visual import render, to_dot, to_svg
 
     program = load_program(args.source)
-    circuit = Circuit(program, shapes=parse_shapes(args.shapes), elementary=args.elementary)
+    shapes = parse_shapes(args.shapes)
+    _check_shape_names(shapes, program.params)
+    circuit = Circuit(program, shapes=shapes, elementary=args.elementary)
     point = None
     if args.at is not None:
         point = parse_point(args.at, program.params)
@@ -203,32 +222,45 @@ def cmd_compile(args) -> int:
     compiled = _compile(args)
     if compiled.generic is None:
         _require_shapes(compiled)
-    text = compiled.module_source(check=args.check or args.tests)
-    if not args.output:
-        if args.tests:
-            raise SymdiffError("--tests needs -o FILE.py (the test file is written beside it)")
-        sys.stdout.write(text)
+    if args.tests and not args.output:
+        raise SymdiffError("--tests needs -o FILE.py (the test file is written beside it)")
+    writes = []  # (path, text): everything is generated and checked before anything is written
+    if args.output:
+        output = check_path(args.output, "-o")
+        _refuse_source(args, output, "-o")
+        writes.append((output, compiled.module_source(check=args.check or args.tests)))
+    else:
+        sys.stdout.write(compiled.module_source(check=args.check))
         return 0
-    with open(args.output, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    print(f"wrote {args.output}", file=sys.stderr)
     if args.tests:
-        folder, filename = os.path.split(os.path.abspath(args.output))
+        folder, filename = os.path.split(os.path.abspath(output))
         test_path = os.path.join(folder, "test_" + filename)
-        with open(test_path, "w", encoding="utf-8") as handle:
-            handle.write(TEST_TEMPLATE.format(module=filename[:-3] if filename.endswith(".py")
-                                              else filename, filename=filename))
-        print(f"wrote {test_path}", file=sys.stderr)
+        _refuse_source(args, test_path, "--tests")
+        if os.path.lexists(test_path) and not args.force:
+            raise SymdiffError(f"--tests would replace {test_path}, which exists; remove it, or "
+                               "give --force to overwrite it")
+        writes.append((test_path, generated_test_file(filename)))
+    for path, text in writes:
+        write_atomic(path, text)
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
-TEST_TEMPLATE = '''"""Tests of the generated module {filename} (written by symdiff compile --tests)."""
+def _refuse_source(args, target: str, option: str) -> None:
+    """Never write over the file being compiled (path.py:f)."""
+    match = FILE_SOURCE.match(args.source.strip())
+    if match and same_file(match["path"], target):
+        raise SymdiffError(f"{option} would overwrite {target}, the source being compiled; "
+                           "write the generated code to another file")
+
+
+TEST_TEMPLATE = '''"""Tests of the generated module beside this file (written by symdiff compile --tests)."""
 
 import importlib.util
 import pathlib
 
-_PATH = pathlib.Path(__file__).with_name("{filename}")
-_SPEC = importlib.util.spec_from_file_location("{module}", _PATH)
+_PATH = pathlib.Path(__file__).with_name({filename})
+_SPEC = importlib.util.spec_from_file_location({module}, _PATH)
 module = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(module)
 
@@ -238,6 +270,15 @@ def test_backward_matches_finite_differences():
         assert module.check_gradients(seed=seed) <= 1e-5
 '''
 
+
+def generated_test_file(filename: str) -> str:
+    """The pytest file for the module ``filename``: the file name enters it only as a string
+    literal (``repr``), and the text is checked to be exactly the template with those literals."""
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    module = "symdiff_generated_" + re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    text = TEST_TEMPLATE.format(filename=repr(filename), module=repr(module))
+    verify_template(text, TEST_TEMPLATE, ("filename", "module"))
+    return text
 
 
 def cmd_check(args) -> int:
@@ -313,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "the module: it tests its own backward against finite differences")
     comp.add_argument("--tests", action="store_true", help="also write test_FILE.py, a pytest "
                       "file for the module (implies --check)")
+    comp.add_argument("--force", action="store_true", help="let --tests replace an existing "
+                      "test_FILE.py")
     check = command("check", "compare gradients with central finite differences", cmd_check)
     check.add_argument("--at", help="the point (default: random)")
     check.add_argument("--tol", type=float, default=1e-5, help="relative tolerance (1e-5)")

@@ -12,6 +12,7 @@ import builtins
 import hashlib
 import math
 import linecache
+import os
 import types
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -22,6 +23,7 @@ import sympy
 from . import emit
 from .adjoint import Backward, differentiate
 from .errors import InputError, SymdiffError
+from .files import check_path, write_atomic
 from .frontend import Program, parse
 from .graph import Graph, Shape
 from .symbolic import to_sympy
@@ -336,11 +338,13 @@ class Compiled:
         """The module text; with ``check=True`` it also carries ``check_gradients(seed=0)``."""
         return self._module(self._current(), check)
 
-    def write(self, path: str, check: bool = False) -> str:
-        """Write the generated module to ``path`` (with ``check_gradients`` if ``check``)."""
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(self.module_source(check))
-        return path
+    def write(self, path: str | os.PathLike, check: bool = False) -> str:
+        """Write the generated module to ``path`` (with ``check_gradients`` if ``check``).
+
+        The module is generated first, then written to a temporary file beside ``path`` and
+        renamed over it: when anything fails, an existing file is left as it was."""
+        path = check_path(path, "write()'s path")
+        return write_atomic(path, self.module_source(check))
 
     @property
     def graph(self) -> Graph:

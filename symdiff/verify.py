@@ -199,3 +199,26 @@ def _fail(node: ast.AST, what: str) -> None:
 CHECKS = {ast.Import: _check_import, ast.Attribute: _check_attribute, ast.Name: _check_name,
           ast.Constant: _check_constant, ast.Call: _check_call, ast.FunctionDef: _check_function,
           ast.For: _check_for}
+
+
+def verify_template(text: str, template: str, slots: tuple[str, ...]) -> ast.Module:
+    """Check that ``text`` is ``template`` with each ``{slot}`` filled by one string literal and
+    nothing else: same statements, names, calls and constants. Used for the files written
+    beside a module (``symdiff compile --tests``), whose only varying part is a file name."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise GeneratedCodeError(f"generated file failed verification: {exc.msg}") from None
+    marks = {slot: repr(f"\x00slot {slot}") for slot in slots}
+    reference = ast.parse(template.format(**marks))
+    got, want = list(ast.walk(tree)), list(ast.walk(reference))
+    if len(got) == len(want):
+        for g, w in zip(got, want):
+            if type(w) is ast.Constant and isinstance(w.value, str) \
+                    and w.value.startswith("\x00slot ") and type(g) is ast.Constant \
+                    and type(g.value) is str:
+                g.value = w.value
+    if ast.dump(tree) != ast.dump(reference):
+        raise GeneratedCodeError("generated file failed verification: it is not the template "
+                                 "with string literals filled in")
+    return tree

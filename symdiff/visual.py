@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .files import write_atomic
 from .gates import Circuit, _folded, as_circuit, format_number
 
 __all__ = ["to_dot", "to_svg", "render", "Rendered", "VALUE_COLOR", "GRAD_COLOR"]
@@ -949,20 +950,20 @@ def render(circuit: Any, path: str | os.PathLike, at: dict | None = None,
     scene = _scene(as_circuit(circuit, at), wrt)
     dot_text = _dot_text(scene)
     dot_path = base.with_name(base.name + ".dot")
-    dot_path.write_text(dot_text, encoding="utf-8")
+    write_atomic(dot_path, dot_text)
     result = Rendered(dot_path, None, None, "none")
     if "svg" in formats or "png" in formats:
         svg_text, used = _svg(scene, engine)
         result.engine = used
         if "svg" in formats:
             result.svg = base.with_name(base.name + ".svg")
-            result.svg.write_text(svg_text, encoding="utf-8")
+            write_atomic(result.svg, svg_text)
     if "png" in formats:
         png_path = base.with_name(base.name + ".png")
         made = False
         if engine in ("auto", "graphviz") and _dot_executable():
             try:
-                png_path.write_bytes(_graphviz(dot_text, "png"))
+                write_atomic(png_path, _graphviz(dot_text, "png"))
                 made = True
             except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
                 result.notes.append(f"Graphviz could not write the PNG: {exc}")
@@ -980,15 +981,16 @@ def _png_from_svg(svg_text: str, png_path: Path) -> bool:
     """Convert with rsvg-convert or cairosvg when one of them is there (neither is required)."""
     exe = shutil.which("rsvg-convert")
     if exe:
-        result = subprocess.run([exe, "-f", "png", "-z", "1.5", "-b", "white", "-o",
-                                 str(png_path)], input=svg_text.encode("utf-8"),
-                                capture_output=True, timeout=120, check=False)
-        if result.returncode == 0 and png_path.exists():
+        result = subprocess.run([exe, "-f", "png", "-z", "1.5", "-b", "white"],
+                                input=svg_text.encode("utf-8"), capture_output=True, timeout=120,
+                                check=False)
+        if result.returncode == 0 and result.stdout:
+            write_atomic(png_path, result.stdout)
             return True
     try:
         import cairosvg  # type: ignore[import-not-found]
     except Exception:
         return False
-    cairosvg.svg2png(bytestring=svg_text.encode("utf-8"), write_to=str(png_path), scale=1.5,
-                     background_color="white")
+    write_atomic(png_path, cairosvg.svg2png(bytestring=svg_text.encode("utf-8"), scale=1.5,
+                                            background_color="white"))
     return True
