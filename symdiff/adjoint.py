@@ -229,8 +229,12 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
     if node.op == "sum_to" and _masked(graph, node.args[0]) is not None:
         # A masked gradient summed over broadcast axes: exactly zero wherever no position was
         # selected, and it must stay so after the product.
-        selected = graph.apply("gt", graph.apply("sum_to", _masked(graph, node.args[0]),
-                                                 attrs=node.attrs), graph.const(0.0))
+        mask = _masked(graph, node.args[0])
+        if graph.shape(mask) != graph.shape(node.args[0]):
+            # The condition may broadcast narrower than the gradient it masks.
+            mask = graph.apply("expand", mask, attrs=(graph.shape(node.args[0]),))
+        selected = graph.apply("gt", graph.apply("sum_to", mask, attrs=node.attrs),
+                               graph.const(0.0))
         return graph.apply("where", selected, graph.apply("mul", partial, upstream),
                            graph.const(0.0))
     if graph.is_const(upstream) and OPS[graph[partial].op].kind == "compare":

@@ -326,11 +326,13 @@ class FunctionWriter:
         self.grad_names: dict[str, str] = {}
         for name, g in self.spec.grads.items():
             if g is None:
-                zero = "0.0" if self.mode == "math" else f"_sum_to(0.0, np.shape({name}))"
-                if self.mode == "xp":
-                    zero = portable.translate(zero)
-                elif self.mode == "numpy":
+                if self.mode == "math":
+                    zero = "0.0"
+                elif self.mode == "xp":
+                    zero = portable.translate(f"_sum_to(0.0, np.shape({name}))")
                     self.helpers.add("_sum_to")
+                else:  # zeros of the input's float type (float32 stays float32)
+                    zero = f"np.zeros_like({name}, dtype=np.result_type({name}, 0.0))"
                 target = self.namer.fresh("d" + name)
                 lines.append(f"{target} = {zero}")
             elif self.names.get(g, "").startswith("d" + name) and g not in self.spec.adjoints:

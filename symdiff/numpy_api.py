@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+import numpy as np
+
 from .trace import ATTRIBUTES, MODULE_VALUES, NEWAXIS, Tracer, Var, _is_number, call
 
 
@@ -65,17 +67,112 @@ def _shape_error():
 
 
 # ------------------------------------------------------------------------ products
-@call("numpy.matmul", "numpy.dot")
+# Products beyond matrix @ matrix are lowered to transposes, reshapes and one matmul (as NumPy's
+# own tensordot is), so their gradients are those of the ops they are made of: no new rule, and
+# never a Jacobian.
+@call("numpy.matmul")
 def _matmul(t: Tracer, node, args, kwargs):
     a, b = _args(t, node, args, kwargs, ["a", "b"], {})
-    if _is_number(a) or _is_number(b) or not t.shape_of(a, node) or not t.shape_of(b, node):
-        return t.apply("mul", [a, b], node)   # np.dot with a scalar is a product
+    sa, sb = t.shape_of(a, node), t.shape_of(b, node)
+    if not sa or not sb:
+        raise t.program.error("matmul needs arrays, not scalars: use * for a product", node,
+                              cls=_shape_error())
+    if len(sa) == 1 and len(sb) > 2:       # vector @ batch: (K,) -> (1, K), then drop that axis
+        out = t.apply("matmul", [_reshaped(t, node, a, (1,) + sa), b], node)
+        return _reshaped(t, node, out, sb[:-2] + sb[-1:])
+    if len(sb) == 1 and len(sa) > 2:       # batch @ vector: (K,) -> (K, 1), then drop that axis
+        out = t.apply("matmul", [a, _reshaped(t, node, b, sb + (1,))], node)
+        return _reshaped(t, node, out, sa[:-1])
     return t.apply("matmul", [a, b], node)
 
 
-@call("method.dot")
-def _method_dot(t: Tracer, node, args, kwargs):
-    return _matmul(t, node, args, kwargs)
+@call("numpy.dot", "method.dot")
+def _dot(t: Tracer, node, args, kwargs):
+    a, b = _args(t, node, args, kwargs, ["a", "b"], {})
+    sa, sb = t.shape_of(a, node), t.shape_of(b, node)
+    if not sa or not sb:
+        return t.apply("mul", [a, b], node)   # np.dot with a scalar is a product
+    if len(sb) >= 3 and len(sa) >= 2:
+        # NumPy's dot contracts a's last axis with b's second-to-last: a tensordot, not a
+        # batched matmul (x.shape[:-1] + y.shape[:-2] + y.shape[-1:]).
+        return tensordot(t, node, a, b, (len(sa) - 1,), (len(sb) - 2,))
+    return _matmul(t, node, [a, b], {})
+
+
+@call("numpy.tensordot")
+def _tensordot(t: Tracer, node, args, kwargs):
+    a, b, axes = _args(t, node, args, kwargs, ["a", "b", "axes"], {"axes": 2})
+    sa, sb = t.shape_of(a, node), t.shape_of(b, node)
+    if isinstance(axes, int) and not isinstance(axes, bool):
+        if not 0 <= axes <= min(len(sa), len(sb)):
+            raise t.program.error(f"tensordot axes={axes} does not fit shapes {sa} and {sb}",
+                                  node, cls=_shape_error())
+        pairs = (tuple(range(len(sa) - axes, len(sa))), tuple(range(axes)))
+    elif isinstance(axes, (tuple, list)) and len(axes) == 2:
+        pairs = tuple(tuple(x) if isinstance(x, (tuple, list)) else (x,) for x in axes)
+    else:
+        raise t.program.error("tensordot axes must be an integer or a pair of axis lists", node)
+    left = [_one_axis(t, node, x, len(sa)) for x in pairs[0]]
+    right = [_one_axis(t, node, x, len(sb)) for x in pairs[1]]
+    return tensordot(t, node, a, b, tuple(left), tuple(right))
+
+
+@call("numpy.inner")
+def _inner(t: Tracer, node, args, kwargs):
+    a, b = _args(t, node, args, kwargs, ["a", "b"], {})
+    sa, sb = t.shape_of(a, node), t.shape_of(b, node)
+    if not sa or not sb:
+        return t.apply("mul", [a, b], node)
+    return tensordot(t, node, a, b, (len(sa) - 1,), (len(sb) - 1,))
+
+
+@call("numpy.vdot")
+def _vdot(t: Tracer, node, args, kwargs):
+    a, b = _args(t, node, args, kwargs, ["a", "b"], {})
+    sa, sb = t.shape_of(a, node), t.shape_of(b, node)
+    if _product(sa) != _product(sb):
+        raise t.program.error(f"vdot needs arrays of one size, got shapes {sa} and {sb}", node,
+                              cls=_shape_error())
+    flat_a = _reshaped(t, node, a, (_product(sa),))
+    flat_b = _reshaped(t, node, b, (_product(sb),))
+    return t.apply("sum", [t.apply("mul", [flat_a, flat_b], node)], node, attrs=((0,), False))
+
+
+def _one_axis(t: Tracer, node, axis, ndim: int) -> int:
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -ndim <= axis < ndim:
+        raise t.program.error(f"axis {axis!r} is out of range for an array of {ndim} dimensions",
+                              node, cls=_shape_error())
+    return axis % ndim
+
+
+def tensordot(t: Tracer, node, a, b, left: tuple[int, ...], right: tuple[int, ...]):
+    """Contract axes ``left`` of ``a`` with ``right`` of ``b``: a's other axes, then b's."""
+    sa, sb = t.shape_of(a, node), t.shape_of(b, node)
+    if len(left) != len(right) or len(set(left)) != len(left) or len(set(right)) != len(right) \
+            or any(sa[i] != sb[j] for i, j in zip(left, right)):
+        raise t.program.error(f"shapes {sa} and {sb} cannot be contracted over axes {left} and "
+                              f"{right}", node, cls=_shape_error())
+    free_a = tuple(i for i in range(len(sa)) if i not in left)
+    free_b = tuple(j for j in range(len(sb)) if j not in right)
+    inner = _product([sa[i] for i in left])
+    a2 = _reshaped(t, node, _permuted(t, node, a, free_a + left),
+                   (_product([sa[i] for i in free_a]), inner))
+    b2 = _reshaped(t, node, _permuted(t, node, b, right + free_b),
+                   (inner, _product([sb[j] for j in free_b])))
+    out = t.apply("matmul", [a2, b2], node)
+    return _reshaped(t, node, out, tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b))
+
+
+def _permuted(t: Tracer, node, x, axes: tuple[int, ...]):
+    if axes == tuple(range(len(axes))):
+        return x
+    return t.apply("transpose", [x], node, attrs=(axes,))
+
+
+def _reshaped(t: Tracer, node, x, shape: tuple[int, ...]):
+    if t.shape_of(x, node) == tuple(shape):
+        return x
+    return t.apply("reshape", [x], node, attrs=(tuple(shape),))
 
 
 @call("numpy.outer")
@@ -89,6 +186,8 @@ def _transpose_axes(t, node, x, axes):
     ndim = len(t.shape_of(x, node))
     if axes is None:
         axes = tuple(reversed(range(ndim)))
+    if isinstance(axes, list):
+        axes = tuple(axes)
     if not isinstance(axes, tuple) or not all(
             isinstance(a, int) and not isinstance(a, bool) and -ndim <= a < ndim for a in axes) \
             or sorted(a % ndim for a in axes) != list(range(ndim)):
@@ -129,7 +228,7 @@ def _product(shape) -> int:
 @call("builtin.len")
 def _len(t: Tracer, node, args, kwargs):
     (x,) = _args(t, node, args, kwargs, ["obj"], {})
-    if isinstance(x, tuple):
+    if isinstance(x, (tuple, list)):
         return len(x)
     shape = t.shape_of(x, node)
     if not shape:
@@ -147,7 +246,8 @@ def _reshape(t: Tracer, node, args, kwargs):
             rest = [kwargs.pop(key)]
     if kwargs:
         raise t.program.error("reshape() takes only the new shape", node)
-    target = rest[0] if len(rest) == 1 and isinstance(rest[0], tuple) else tuple(rest)
+    target = tuple(rest[0]) if len(rest) == 1 and isinstance(rest[0], (tuple, list)) \
+        else tuple(rest)
     if len(rest) == 1 and isinstance(rest[0], int):
         target = (rest[0],)
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 for n in target):
@@ -236,6 +336,8 @@ def _index(t: Tracer, node, args, kwargs):
     for item in items:
         if item is NEWAXIS:
             spec.append(("newaxis",))
+        elif isinstance(item, list):
+            spec.extend(_constant_index(t, node, item))
         elif isinstance(item, bool) or not isinstance(item, (int, slice, Arange, Var)):
             raise t.program.error("an index must be an integer constant, a constant slice, "
                                   "np.arange(n) or an integer input array", node)
@@ -253,6 +355,21 @@ def _index(t: Tracer, node, args, kwargs):
             arrays.append(item)
     t.shape_of(x, node)
     return t.apply("index", [x, *arrays], node, attrs=(tuple(spec),))
+
+
+def _constant_index(t: Tracer, node, items: list) -> list[tuple]:
+    """A list index (``x[[0, 2, 2]]``): fancy indexing by constant positions. A list of bools is
+    a mask, which for constants is the positions where it is True."""
+    values = np.asarray(items)
+    if values.dtype == bool:
+        return [("const", (int(np.count_nonzero(values)),), tuple(int(i) for i in where))
+                for where in np.nonzero(values)]
+    if values.size == 0:
+        values = values.astype(np.intp)
+    if values.dtype.kind not in "iu" or values.ndim == 0:
+        raise t.program.error("a list index must hold integer constants (or only True/False)",
+                              node)
+    return [("const", values.shape, tuple(int(i) for i in values.ravel()))]
 
 
 MODULE_VALUES["newaxis"] = NEWAXIS

@@ -330,7 +330,14 @@ def index_text(w, spec, arrays, expression: bool = False) -> str:
             parts.append(w.expr(arrays[item[1]]))
         elif kind == "newaxis":
             parts.append("None")
+        elif kind == "const":
+            parts.append(repr(_constant_positions(item).tolist()))
     return ", ".join(parts)
+
+
+def _constant_positions(item) -> np.ndarray:
+    """The positions of a constant index ``("const", shape, flat values)``."""
+    return np.array(item[2], dtype=np.intp).reshape(item[1])
 
 
 def numeric_index(spec, arrays):
@@ -347,6 +354,8 @@ def numeric_index(spec, arrays):
             out.append(np.asarray(arrays[item[1]]))
         elif kind == "newaxis":
             out.append(None)
+        elif kind == "const":
+            out.append(_constant_positions(item))
     return tuple(out)
 
 
@@ -361,7 +370,7 @@ def _index_shape(graph, args, attrs):
 
 
 def _advanced(spec) -> bool:
-    return any(item[0] in ("array", "arange") for item in spec)
+    return any(item[0] in ("array", "arange", "const") for item in spec)
 
 
 def _index_vjp(graph, n, pos, g):

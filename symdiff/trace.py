@@ -188,8 +188,8 @@ class Tracer:
         if isinstance(target, (ast.Tuple, ast.List)):
             if isinstance(value, Var):
                 value = self.unpack(value, len(target.elts), target)
-            if not isinstance(value, tuple) or len(value) != len(target.elts):
-                count = len(value) if isinstance(value, tuple) else 1
+            if not isinstance(value, (tuple, list)) or len(value) != len(target.elts):
+                count = len(value) if isinstance(value, (tuple, list)) else 1
                 raise self.program.error(f"cannot unpack {count} value(s) into "
                                          f"{len(target.elts)} names", target)
             for t, v in zip(target.elts, value):
@@ -306,8 +306,10 @@ class Tracer:
             return self.attribute(node, values[0])
         if isinstance(node, ast.Subscript):
             return self.subscript(node, values[0], values[1])
-        if isinstance(node, (ast.Tuple, ast.List)):
+        if isinstance(node, ast.Tuple):
             return tuple(values)
+        if isinstance(node, ast.List):
+            return list(values)  # x[[0, 2]] is fancy indexing, x[(0, 2)] is x[0, 2]
         if isinstance(node, ast.Slice):
             return self.slice(node, values)
         raise self.program.error(f"unsupported expression '{type(node).__name__}'", node)
@@ -326,6 +328,8 @@ class Tracer:
         if _is_number(a) and _is_number(b):
             return self.static_binop(op, a, b, node)
         name = BINOPS.get(type(op))
+        if name == "matmul":
+            return CALLS["numpy.matmul"](self, node, [a, b], {})
         if name is None:
             raise self.program.error(f"operator {_op_text(op)} is only supported on integer "
                                      "constants", node)
@@ -401,7 +405,7 @@ class Tracer:
         return handler(self, node, value)
 
     def subscript(self, node: ast.Subscript, value: Any, index: Any) -> Any:
-        if isinstance(value, tuple) and isinstance(index, int):
+        if isinstance(value, (tuple, list)) and isinstance(index, int):
             if not -len(value) <= index < len(value):
                 raise self.program.error(f"index {index} is out of range for {value}", node)
             return value[index]
@@ -485,10 +489,11 @@ def _is_doc(stmt: ast.stmt) -> bool:
 def _describe(value: Any) -> str:
     if value is NEWAXIS:
         return "None"
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
+        kind = type(value).__name__
         if any(isinstance(v, Var) for v in value):
-            return f"a tuple of {len(value)} values"
-        return f"the tuple {value}" if len(str(value)) < 40 else "a tuple"
+            return f"a {kind} of {len(value)} values"
+        return f"the {kind} {value}" if len(str(value)) < 40 else f"a {kind}"
     if isinstance(value, Module):
         return f"the module {value.name}"
     return type(value).__name__

@@ -25,7 +25,7 @@ NUMPY_FUNCTIONS = frozenset({
     "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
     "logical_and", "put_along_axis", "vdot", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
-    "negative", "reciprocal", "subtract", "divide", "empty_like",
+    "negative", "reciprocal", "subtract", "divide", "empty_like", "result_type",
 })
 # The array API standard's names that the portable spelling uses (symdiff/portable.py).
 XP_FUNCTIONS = NUMPY_FUNCTIONS | frozenset({
