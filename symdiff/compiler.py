@@ -24,6 +24,7 @@ from . import emit
 from .adjoint import Backward, differentiate
 from .errors import InputError, SymdiffError
 from .files import check_path, write_atomic
+from .names import function_text
 from .frontend import Program, parse
 from .graph import Graph, Shape
 from .symbolic import to_sympy
@@ -199,12 +200,14 @@ class Compiled:
         if spec.scalar_function is None and spec.scalar_ok:
             part = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
                                        spec.extra, spec.docstring, ("math",))
-            namespace = load_module(emit.module_text(self.program, [part]), self.program.name)
+            text = emit.module_text(self.program, [part])
+            namespace = load_module(text, self.program.name)
             spec.scalar_function = namespace[self.program.name + "_scalar"]
             if spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
-                self.__class__ = _float_dispatcher(self.program.name, self.params,
-                                                    part.functions[0], namespace)
+                self.__class__ = _float_dispatcher(
+                    self.program.name, self.params,
+                    function_text(text, self.program.name + "_scalar"), namespace)
         return spec.scalar_function
 
     # Whether modules carry the forward/backward layer API (not for second-order functions).
@@ -389,9 +392,9 @@ def _float_dispatcher(name: str, params: list[str], scalar_source: str, namespac
         lines = lines[1:]  # the docstring
     text = DISPATCH_TEMPLATE.format(
         name=name, defaults=", ".join(f"{p}=_MISSING" for p in params), params=", ".join(params),
-        all_floats=" and ".join(f"type({p}) is float" for p in params),
+        all_floats=" and ".join(f"_type({p}) is _float" for p in params),
         body="\n".join("            " + line if line else "" for line in lines))
-    scope = dict(namespace, _MISSING=_MISSING, _general=_call_general,
+    scope = dict(namespace, _MISSING=_MISSING, _general=_call_general, _type=type, _float=float,
                  _FALL_BACK=(TypeError, ValueError, OverflowError, ZeroDivisionError))
     exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
     return type("Compiled", (Compiled,), {"__call__": scope[name], "__module__": __name__})

@@ -20,6 +20,7 @@ from . import blocked, codegen
 from .adjoint import Backward, differentiate
 from .frontend import Program
 from .graph import Graph
+from .names import immunize
 from .ops import OPS
 
 
@@ -90,8 +91,12 @@ def module_text(program: Program, parts: list[Emitted]) -> str:
     summary = f"{program.name}: value and gradients, as plain NumPy."
     helpers = set().union(*(p.helpers for p in parts))
     functions = [f for p in parts for f in p.functions]
-    return codegen.module(functions, helpers, codegen.header(program.source, summary),
+    text = codegen.module(functions, helpers, codegen.header(program.source, summary),
                           any(p.scalar for p in parts))
+    name = program.name
+    defined = [name, f"{name}_scalar", f"{name}_forward", f"{name}_backward", f"_{name}_block",
+               "check_gradients", "_sample"]
+    return immunize(text, defined, sorted(helpers))
 
 
 def check_function(program: Program, graph: Graph, wrt: list[str]) -> Emitted:

@@ -8,6 +8,13 @@ function). The interpreter calls the same functions directly.
 
 import numpy as np
 
+# The builtins the helpers call, under private names. A generated module defines the program under
+# its own name, which may be ``tuple`` or ``len``; the module binds these aliases before any of its
+# functions, so they keep meaning the builtins there (the verifier checks the form of each alias).
+_enumerate, _float, _hasattr, _int, _isinstance, _len, _list, _range, _tuple = (
+    enumerate, float, hasattr, int, isinstance, len, list, range, tuple)
+_ImportError = ImportError
+
 
 def _sum_to(g, shape, out_shape=()):
     """Sum a gradient back to its input's shape.
@@ -20,15 +27,15 @@ def _sum_to(g, shape, out_shape=()):
         return g
     if not shape:
         return np.sum(np.broadcast_to(g, full))
-    lead = len(full) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+    lead = _len(full) - _len(shape)
+    axes = _tuple(_range(lead)) + _tuple(lead + i for i, n in _enumerate(shape)
                                       if n == 1 and full[lead + i] != 1)
     return np.broadcast_to(g, full).sum(axis=axes).reshape(shape)
 
 
 def _sign(x):
     """sign(x) on a Python float, with sign(0) = 0."""
-    return float((x > 0.0) - (x < 0.0))
+    return _float((x > 0.0) - (x < 0.0))
 
 
 def _max_mask(x, axis, lowest=False):
@@ -38,13 +45,13 @@ def _max_mask(x, axis, lowest=False):
     routes the whole gradient to one element.
     """
     x = np.asarray(x)
-    kept = [a for a in range(x.ndim) if a not in axis]
-    moved = np.transpose(x, kept + list(axis))
-    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    kept = [a for a in _range(x.ndim) if a not in axis]
+    moved = np.transpose(x, kept + _list(axis))
+    flat = moved.reshape(moved.shape[:_len(kept)] + (-1,))
     winner = np.argmin(flat, axis=-1) if lowest else np.argmax(flat, axis=-1)
     mask = np.zeros(flat.shape)
     np.put_along_axis(mask, np.expand_dims(winner, -1), 1.0, axis=-1)
-    return np.transpose(mask.reshape(moved.shape), np.argsort(kept + list(axis)))
+    return np.transpose(mask.reshape(moved.shape), np.argsort(kept + _list(axis)))
 
 
 def _logsumexp(x, axis, keepdims):
@@ -59,7 +66,7 @@ def _namespace(*values):
     """The array library of the inputs (array_api_compat when installed), else NumPy."""
     try:
         import array_api_compat
-    except ImportError:
+    except _ImportError:
         return np
     arrays = [v for v in values if array_api_compat.is_array_api_obj(v)]
     return array_api_compat.array_namespace(*arrays) if arrays else np
@@ -67,25 +74,25 @@ def _namespace(*values):
 
 def _shape(x):
     """The shape of an array, () for a Python number."""
-    return tuple(getattr(x, "shape", ()))
+    return _tuple(x.shape) if _hasattr(x, "shape") else ()
 
 
 def _xp_array(xp, g):
     """An array of the library; a Python number becomes float64, as NumPy would make it."""
-    return xp.asarray(g, dtype=xp.float64) if isinstance(g, (int, float)) else g
+    return xp.asarray(g, dtype=xp.float64) if _isinstance(g, (_int, _float)) else g
 
 
 def _xp_sum_to(xp, g, shape, out_shape=()):
     """_sum_to for any array library: sum g, standing for out_shape, back to shape."""
     g = _xp_array(xp, g)
-    full = tuple(np.broadcast_shapes(tuple(g.shape), tuple(shape), tuple(out_shape)))
-    if full == tuple(shape) and tuple(g.shape) == full:
+    full = _tuple(np.broadcast_shapes(_tuple(g.shape), _tuple(shape), _tuple(out_shape)))
+    if full == _tuple(shape) and _tuple(g.shape) == full:
         return g
-    lead = len(full) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+    lead = _len(full) - _len(shape)
+    axes = _tuple(_range(lead)) + _tuple(lead + i for i, n in _enumerate(shape)
                                       if n == 1 and full[lead + i] != 1)
     total = xp.sum(xp.broadcast_to(g, full), axis=axes) if axes else xp.broadcast_to(g, full)
-    return xp.reshape(total, tuple(shape))
+    return xp.reshape(total, _tuple(shape))
 
 
 def _xp_expand(xp, g, shape):
@@ -96,8 +103,8 @@ def _xp_expand(xp, g, shape):
 
 def _xp_scatter(xp, g, shape, index):
     """Zeros of ``shape`` with ``g`` written at ``index`` (which selects each position once)."""
-    out = xp.zeros(shape, dtype=getattr(g, "dtype", xp.float64))
-    if hasattr(out, "at"):  # JAX arrays are immutable
+    out = xp.zeros(shape, dtype=g.dtype if _hasattr(g, "dtype") else xp.float64)
+    if _hasattr(out, "at"):  # JAX arrays are immutable
         return out.at[index].set(g)
     out[index] = g
     return out
@@ -105,14 +112,14 @@ def _xp_scatter(xp, g, shape, index):
 
 def _xp_max_mask(xp, x, axis, lowest=False):
     """_max_mask for any array library: 1.0 at the first extreme over the axes, 0.0 elsewhere."""
-    kept = [a for a in range(x.ndim) if a not in axis]
-    moved = xp.permute_dims(x, tuple(kept + list(axis)))
-    flat = xp.reshape(moved, tuple(moved.shape[:len(kept)]) + (-1,))
+    kept = [a for a in _range(x.ndim) if a not in axis]
+    moved = xp.permute_dims(x, _tuple(kept + _list(axis)))
+    flat = xp.reshape(moved, _tuple(moved.shape[:_len(kept)]) + (-1,))
     winner = xp.argmin(flat, axis=-1) if lowest else xp.argmax(flat, axis=-1)
     positions = xp.arange(flat.shape[-1])
     mask = xp.astype(positions == xp.expand_dims(winner, axis=-1), x.dtype)
-    order = tuple(int(i) for i in np.argsort(kept + list(axis)))
-    return xp.permute_dims(xp.reshape(mask, tuple(moved.shape)), order)
+    order = _tuple(_int(i) for i in np.argsort(kept + _list(axis)))
+    return xp.permute_dims(xp.reshape(mask, _tuple(moved.shape)), order)
 
 
 def _xp_logsumexp(xp, x, axis, keepdims):

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from .errors import SymdiffError
 from .helpers import HELPERS
+from .names import ALIASABLE, ALL_BUILTINS, alias, global_reads, helper_aliases
 
 NUMPY_FUNCTIONS = frozenset({
     "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sign", "maximum", "minimum",
@@ -31,6 +32,7 @@ NUMPY_FUNCTIONS = frozenset({
 XP_FUNCTIONS = NUMPY_FUNCTIONS | frozenset({
     "permute_dims", "astype", "asarray", "float64", "expand_dims", "broadcast_to", "reshape",
     "argmax", "argmin", "isfinite", "squeeze", "full", "zeros_like", "ones_like", "arange"})
+ALIASES = frozenset(alias(name) for name in ALIASABLE)
 MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
                             "fabs", "inf", "nan", "pi", "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
@@ -69,12 +71,13 @@ class GeneratedCodeError(SymdiffError):
 def verify_module(source: str) -> ast.Module:
     """Parse ``source`` and check it against the codegen allow-list; return the tree."""
     tree = ast.parse(source)
-    _check_top_level(tree)
+    aliases = _check_top_level(tree)
     # A blocked driver calls its block function, defined (and verified) in the same module.
     blocks = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
               and BLOCK_FUNCTION.fullmatch(n.name)}
-    protected = blocks | set(HELPERS)
-    for node in _walk(tree, source.splitlines()):
+    protected = blocks | set(HELPERS) | ALIASES
+    body = ast.Module(body=[n for n in tree.body if not _is_alias(n)], type_ignores=[])
+    for node in _walk(body, source.splitlines()):
         kind = type(node)
         if kind not in ALLOWED_TYPES:
             _fail(node, f"{kind.__name__} is not something codegen emits")
@@ -82,9 +85,23 @@ def verify_module(source: str) -> ast.Module:
             continue
         if kind is ast.Name or kind is ast.arg:
             _check_binding(node, protected)
+            if kind is ast.Name and node.id in ALIASES and node.id not in aliases:
+                _fail(node, f"alias {node.id!r} used but not bound")
         check = CHECKS.get(kind)
         if check is not None:
             check(node)
+    # Where a definition shadows a builtin (a program named ``tuple``), no function may read a
+    # builtin by its global name (symdiff/names.py renames them to the aliases bound after the
+    # imports); helpers always use the aliases.
+    shadowing = ALL_BUILTINS.intersection(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+    if shadowing:
+        found, _ = global_reads(tree, ALL_BUILTINS, frozenset(HELPERS))
+        if found:
+            _fail(found[0], f"the builtin {found[0].id!r} read by its global name, which "
+                  f"{', '.join(sorted(shadowing))} shadows")
+    for name in sorted(HELPERS.keys() & {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}):
+        if not helper_aliases(name) <= {a[1:] for a in aliases}:
+            _fail(tree, f"helper {name} needs aliases the module does not bind")
     return tree
 
 
@@ -101,14 +118,28 @@ def _check_binding(node: ast.Name | ast.arg, protected: set[str]) -> None:
         _fail(node, f"{bound!r} rebound")
 
 
-def _check_top_level(tree: ast.Module) -> None:
-    """A module is imports and function definitions, after its docstring: nothing runs at import
-    but the imports."""
+def _check_top_level(tree: ast.Module) -> set[str]:
+    """A module is imports, aliases of builtins (``_float = float``, before any definition) and
+    function definitions, after its docstring: nothing runs at import but the imports. Returns
+    the aliases bound."""
+    aliases, defined = set(), False
     for k, node in enumerate(tree.body):
         docstring = k == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
             and isinstance(node.value.value, str)
+        if _is_alias(node) and not defined:
+            aliases.add(node.targets[0].id)
+            continue
+        defined = defined or isinstance(node, ast.FunctionDef)
         if not (docstring or isinstance(node, (ast.Import, ast.FunctionDef))):
             _fail(node, f"a top-level {type(node).__name__}: modules only import and define")
+    return aliases
+
+
+def _is_alias(node: ast.AST) -> bool:
+    """``_name = name`` for a builtin generated code may use."""
+    return type(node) is ast.Assign and len(node.targets) == 1 \
+        and type(node.targets[0]) is ast.Name and type(node.value) is ast.Name \
+        and node.value.id in ALIASABLE and node.targets[0].id == alias(node.value.id)
 
 
 def _check_import(node: ast.Import) -> None:
@@ -179,16 +210,17 @@ def _check_attribute(node: ast.Attribute) -> None:
 
 def _check_call(node: ast.Call) -> None:
     func = node.func
-    if isinstance(func, ast.Name) and func.id not in BUILTINS and func.id not in HELPERS:
+    if isinstance(func, ast.Name) and func.id not in BUILTINS and func.id not in ALIASES \
+            and func.id not in HELPERS:
         _fail(node, f"call to {func.id!r}")
 
 
 def _check_for(node: ast.For) -> None:
-    """Only the blocked driver's loop over row blocks: ``for name in range(...)``."""
+    """Only the blocked driver's loop over row blocks: ``for name in _range(...)``."""
     if not (isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call)
-            and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range"
+            and isinstance(node.iter.func, ast.Name) and node.iter.func.id in ("range", "_range")
             and not node.orelse):
-        _fail(node, "a loop other than 'for name in range(...)'")
+        _fail(node, "a loop other than 'for name in _range(...)'")
 
 
 def _fail(node: ast.AST, what: str) -> None:
