@@ -5,6 +5,7 @@ inputs, turning numbers into arrays of the right precision, and refusing, with a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,10 @@ def _is_duck_array(value: Any) -> bool:
 
 
 def _coerce(value: Any, name: str) -> Any:
+    if isinstance(value, (np.timedelta64, np.datetime64)) or \
+            getattr(getattr(value, "dtype", None), "kind", None) in ("m", "M"):
+        raise InputError(f"input {name!r} holds times (dtype {np.asarray(value).dtype}); "
+                         "expected real numbers")
     if _is_duck_array(value):
         # Left as it is: the generated NumPy calls dispatch to its library, which stays lazy.
         if value.dtype.kind in "iub":
@@ -107,13 +112,58 @@ def _coerce(value: Any, name: str) -> Any:
 
 
 def _check_broadcast(params: list[str], arrays: list) -> None:
-    """Inputs of an elementwise program must broadcast together."""
+    """Inputs of an elementwise program must broadcast together, to a size memory can hold."""
     shapes = [tuple(np.shape(a)) for a in arrays]
     try:
-        np.broadcast_shapes(*shapes)
+        full = np.broadcast_shapes(*shapes)
     except ValueError:
         listed = ", ".join(f"{p} {s}" for p, s in zip(params, shapes) if s)
         raise InputError(f"input shapes do not broadcast together: {listed}") from None
+    listed = ", ".join(f"{p} {s}" for p, s in zip(params, shapes) if s)
+    check_size(full, _itemsize(arrays), arrays, f"inputs {listed} broadcast to")
+
+
+# The largest array a call may make beyond the size of its own inputs (results, temporaries):
+# a small input must not ask for more memory than a machine has.
+MAX_ARRAY_BYTES = 4 << 30
+
+
+def check_size(shape: tuple, itemsize: int, arrays: list, what: str) -> None:
+    """Refuse, before anything is allocated, an array of ``shape`` larger than MAX_ARRAY_BYTES
+    and than the largest input."""
+    size = 1
+    for n in shape:
+        size *= int(n)
+    largest = max([int(getattr(a, "nbytes", 0) or 0) for a in arrays] + [0])
+    if size * itemsize > max(MAX_ARRAY_BYTES, largest):
+        raise InputError(f"{what} shape {tuple(int(n) for n in shape)}: {size:,} elements, "
+                         f"{size * itemsize / 2 ** 30:.1f} GiB for each such array (the limit is "
+                         f"{MAX_ARRAY_BYTES / 2 ** 30:g} GiB); use smaller inputs, or compute in "
+                         "pieces")
+
+
+def check_graph_sizes(graph: Graph, itemsize: int) -> None:
+    """Refuse a traced program whose values (results, temporaries, gradients) are larger than
+    MAX_ARRAY_BYTES and than its largest input: ``x @ y`` of a column and a row, say."""
+    nodes = graph.nodes
+    inputs = {name: nodes[i].shape for name, i in graph.inputs.items()}
+    largest = max([math.prod(s) for s in inputs.values() if s is not None] + [0]) * itemsize
+    limit = max(MAX_ARRAY_BYTES, largest)
+    for node_id, node in enumerate(nodes):
+        shape = node.shape
+        if shape is not None and math.prod(shape) * itemsize > limit:
+            listed = ", ".join(f"{p} {s}" for p, s in inputs.items() if s)
+            line = graph.lines.get(node_id)
+            where = f" (line {line})" if line else ""
+            size = math.prod(shape)
+            raise InputError(f"a value of shape {tuple(shape)}{where} would need {size:,} "
+                             f"elements, {size * itemsize / 2 ** 30:.1f} GiB, for inputs {listed} "
+                             f"(the limit is {MAX_ARRAY_BYTES / 2 ** 30:g} GiB beyond the "
+                             "inputs' own size); use smaller inputs, or compute in pieces")
+
+
+def _itemsize(arrays: list) -> int:
+    return 4 if any(getattr(a, "dtype", None) == np.float32 for a in arrays) else 8
 
 
 def _coerce_index(value: Any, name: str) -> np.ndarray:
@@ -166,15 +216,30 @@ def _signature(value: Any) -> tuple:
     return (tuple(np.shape(value)), str(dtype), type(value).__name__)
 
 
-def _dout_like(dout: Any, arrays: list) -> Any:
-    """An upstream gradient in the computation's precision: float32 only when the inputs are."""
-    single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
+def _dout_like(dout: Any, arrays: list, single: bool | None = None, part: str = "dout") -> Any:
+    """An upstream gradient as real numbers in the computation's precision: float32 only when
+    the inputs are. Numbers and lists become arrays; anything else is an InputError."""
+    if single is None:
+        single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
     if isinstance(dout, tuple):
-        return tuple(_dout_like(d, arrays) for d in dout)
-    if isinstance(dout, np.ndarray) and dout.dtype.kind == "f" and \
-            dout.dtype != (np.float32 if single else np.float64):
-        return dout.astype(np.float32 if single else np.float64)
-    return dout
+        return tuple(_dout_like(d, arrays, single, f"dout[{k}]") for k, d in enumerate(dout))
+    if dout is None:
+        return None
+    if _is_duck_array(dout) or _is_array_api(dout):
+        return dout
+    if isinstance(dout, (str, bytes, dict, set)):
+        raise InputError(f"{part} must be a number or an array of real numbers, got "
+                         f"{type(dout).__name__}")
+    try:
+        array = np.asarray(dout)
+    except Exception as exc:
+        raise InputError(f"{part} is not a number or an array: {exc}"[:300]) from None
+    if array.dtype.kind not in "fiub":
+        raise InputError(f"{part} has dtype {array.dtype}; expected real numbers")
+    want = np.float32 if single else np.float64
+    if array.dtype != want:
+        array = array.astype(want)
+    return array[()] if array.ndim == 0 else array
 
 
 def _has_large(args: list) -> bool:

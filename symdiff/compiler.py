@@ -30,6 +30,7 @@ from .graph import Graph, Shape
 from .symbolic import to_sympy
 from .trace import NeedsShapes, trace
 from .verify import verify_module
+from .arguments import check_graph_sizes
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
     _check_broadcast, _check_douts, _check_labels, _check_wrt, _coerce, _coerce_foreign,
     _coerce_index, _dout_like, _has_large, _is_array_api, _is_duck_array, _kind, _match_inputs,
@@ -55,6 +56,9 @@ class Specialization:
     index_bounds: dict | None = None  # index input -> the size of the axis it selects along
 
 
+# Shapes given ahead (shapes=) may have at most this many dimensions (NumPy's own limit is 32 or 64).
+MAX_DIMENSIONS = 32
+
 # Specializations kept per compiled program (one per input signature); the oldest goes first.
 MAX_SPECIALIZATIONS = 64
 
@@ -66,8 +70,13 @@ class Cache(dict):
     """What a forward pass keeps for its backward: the generated forward's dict of arrays, which
     also remembers the specialization (input shapes) it came from."""
 
-    def __init__(self, values: dict, specialization: Specialization):
+    def __init__(self, values: dict, specialization: Specialization, owner: object = None,
+                 out: Any = None):
         super().__init__(values)
+        self.out_shapes = None if out is None else [np.shape(o) for o in
+                                                    (out if isinstance(out, tuple) else (out,))]
+        self.owner = owner            # the compiled program it belongs to (its token)
+        self.made = frozenset(values)  # what the backward will read
         self.specialization = specialization
 
 
@@ -95,6 +104,7 @@ class Compiled:
         self._last_seeded: Specialization | None = None
         self._ahead: Specialization | None = None
         self._fast: Callable | None = None
+        self._token = object()  # what a forward's cache carries: backward() checks it is ours
         self.generic = self._specialize(None, {p: "index" for p in self.index_params})
         if shapes is not None and not isinstance(shapes, dict):
             raise InputError(f"shapes= must be a dict of input name -> shape, got {shapes!r}"[:200])
@@ -114,6 +124,12 @@ class Compiled:
 
     def _specialize_ahead(self, shapes: dict[str, tuple]) -> None:
         """Generate code for given shapes before any call (``shapes=`` or annotations)."""
+        for key in shapes:
+            if not isinstance(key, str):
+                raise InputError(f"shapes= keys must be input names (strings), got {key!r}"[:200])
+            if key not in self.params:
+                raise InputError(f"shapes= names {key!r}, which is not an input (inputs: "
+                                 f"{', '.join(self.params)})"[:300])
         missing = [p for p in self.params if p not in shapes]
         if missing:
             raise InputError(f"shapes= is missing {', '.join(missing)}")
@@ -124,6 +140,9 @@ class Compiled:
                     and 0 <= n < 2 ** 40 for n in shape) or math.prod(shape) >= 2 ** 40:
                 raise InputError(f"shapes[{name!r}] must be a tuple of sizes (non-negative "
                                  f"integers), got {shape!r}"[:200])
+            if len(shape) > MAX_DIMENSIONS:
+                raise InputError(f"shapes[{name!r}] has {len(shape)} dimensions; NumPy arrays "
+                                 f"have at most {MAX_DIMENSIONS}")
         # Zero-stride stand-ins: the right shapes and dtypes, no memory.
         examples = [np.broadcast_to(np.zeros((), np.intp if p in self.index_params else float),
                                     tuple(int(n) for n in shapes[p])) for p in self.params]
@@ -138,6 +157,7 @@ class Compiled:
             return None
         graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
         graph.program_inputs = frozenset(graph.inputs)
+        check_graph_sizes(graph, 4 if single else 8)  # before any code runs or memory is asked
         backward, extra = self._derivatives(graph, seeded)
         docstring = self._describe(graph, seeded)
         main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra, docstring,
@@ -232,7 +252,7 @@ class Compiled:
         return spec.full_source
 
     # ---------------------------------------------------------------- calling
-    def __call__(self, *args: Any, dout: Any = None, **kwargs: Any):
+    def __call__(self, /, *args: Any, dout: Any = None, **kwargs: Any):
         fast = self._fast
         if fast is not None and not kwargs and dout is None and len(args) == len(self.params):
             # The hot path for Python floats: straight into the math twin, no binding.
@@ -271,26 +291,57 @@ class Compiled:
         single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
         return value, _match_inputs(grads, dict(zip(self.params, args)), single)
 
-    def forward(self, *args: Any, **kwargs: Any):
+    def forward(self, /, *args: Any, **kwargs: Any):
         """The layer API's forward pass: ``out, cache = g.forward(...)``."""
         arrays = self._coerce(self._bind(args, kwargs))
+        if self.generic is not None:
+            _check_broadcast(self.params, arrays)
         spec = self.specialization(arrays)
         self._last_forward = spec
         out, cache = self._layer_api(spec)["forward"](*arrays)
-        return out, Cache(cache, spec)
+        return out, Cache(cache, spec, self._token, out)
 
     def backward(self, dout: Any, cache: dict) -> dict:
         """The layer API's backward pass: the gradients of the inputs given the upstream ``dout``
         (one array per output, as a tuple, for several outputs) and the forward's ``cache``."""
-        spec = getattr(cache, "specialization", None) or self._last_forward
-        if spec is None:
-            raise SymdiffError("call forward() before backward()")
-        _check_douts(list(dout) if isinstance(dout, tuple) else [dout], spec.graph)
+        spec = self._cache_specialization(cache)
+        dout = _dout_like(dout, [], spec.graph.single)
+        if dout is None:
+            raise InputError("dout is None: pass the upstream gradient, shaped like the output")
+        douts = list(dout) if isinstance(dout, tuple) else [dout]
+        _check_douts(douts, spec.graph)
+        shapes = getattr(cache, "out_shapes", None)
+        if shapes is not None and len(shapes) == len(douts):  # shape-generic: the forward's
+            _check_douts(douts, spec.graph, tuple(np.broadcast_to(0.0, s) for s in shapes))
         grads = self._layer_api(spec)["backward"](dout, cache)
         if spec.graph.single:  # np.zeros of a scatter and friends are float64: as __call__ does
             grads = {k: v.astype(np.float32) if getattr(v, "dtype", None) == np.float64 else v
                      for k, v in grads.items()}
         return grads
+
+    def _cache_specialization(self, cache: Any) -> Specialization:
+        """The specialization a forward's cache came from, checking that it is this program's
+        cache and holds what the backward reads."""
+        if isinstance(cache, Cache):
+            if cache.owner is not self._token:
+                raise InputError("this cache comes from another compiled program's forward(); "
+                                 "pass the cache this program's forward() returned")
+            spec, made = cache.specialization, cache.made
+        elif isinstance(cache, dict):
+            spec = self._last_forward
+            if spec is None:
+                raise SymdiffError("call forward() before backward()")
+            made = None
+        else:
+            raise InputError(f"cache must be the dict forward() returned, got "
+                             f"{type(cache).__name__}")
+        if not cache:
+            raise InputError("cache is empty: pass the cache forward() returned, unchanged")
+        missing = sorted((made or set()) - cache.keys())
+        if missing:
+            raise InputError(f"cache is missing {', '.join(map(repr, missing[:5]))}: pass the "
+                             "cache forward() returned, unchanged")
+        return spec
 
     def _layer_api(self, spec: Specialization) -> dict:
         if spec.layer_api is None:
@@ -480,7 +531,7 @@ _CACHE_SIZE = 256
 def _options_key(wrt, shapes) -> tuple:
     wrt_key = tuple(wrt.split(",")) if isinstance(wrt, str) else None if wrt is None \
         else tuple(wrt) if isinstance(wrt, (list, tuple)) else ("not a list", repr(wrt))
-    shapes_key = None if shapes is None else repr(sorted(shapes.items())) \
+    shapes_key = None if shapes is None else repr(sorted(shapes.items(), key=repr)) \
         if isinstance(shapes, dict) else ("not a dict", repr(shapes))
     return wrt_key, shapes_key
 

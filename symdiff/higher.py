@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import check_size
 from .adjoint import Backward, differentiate
 from .codegen import Namer
 from .compiler import Compiled, _check_wrt, _coerce, _is_duck_array
@@ -122,6 +123,11 @@ class Hessian:
 
     def __call__(self, *args: Any, **kwargs: Any):
         inputs = dict(zip(self.gradient.params, self.gradient._bind(args, kwargs)))
+        if not self.diagonal:  # before any work: the blocks must fit in memory
+            for a in self.wrt:
+                for b in self.wrt:
+                    check_size(np.shape(inputs[a]) + np.shape(inputs[b]), 8, [],
+                               f"the Hessian block H[{a!r}][{b!r}] has")
         value, grads = self.gradient(**inputs)
         if self.diagonal:
             return value, grads, {a: self.product(**inputs, v={a: np.ones(np.shape(inputs[a]))})[1][a]
@@ -163,6 +169,8 @@ class Jacobian:
             raise InputError("jacobian() takes a program with one output; this one returns "
                              f"{len(value)}: compile each output separately")
         out_shape = np.shape(value)
+        for x in self.wrt:  # before allocating: J[x] must fit in memory
+            check_size(out_shape + np.shape(inputs[x]), 8, [], f"the Jacobian J[{x!r}] has")
         jac = {x: np.zeros(out_shape + np.shape(inputs[x])) for x in self.wrt}
         for index in np.ndindex(out_shape):
             dout = np.zeros(out_shape)
