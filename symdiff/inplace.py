@@ -25,40 +25,30 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from .ops import OPS
+from .ops import OPS, inplace_lines
 
 MIN_SIZE = 1 << 15  # elements: 256 KiB of float64, where NumPy starts eliding temporaries too
 
-UNARY = {"exp": "np.exp({0}, out={0})", "log": "np.log({0}, out={0})",
-         "sin": "np.sin({0}, out={0})", "cos": "np.cos({0}, out={0})",
-         "tan": "np.tan({0}, out={0})",
-         "tanh": "np.tanh({0}, out={0})", "sqrt": "np.sqrt({0}, out={0})",
-         "abs": "np.abs({0}, out={0})", "sign": "np.sign({0}, out={0})",
-         "neg": "np.negative({0}, out={0})", "relu": "np.maximum({0}, 0.0, out={0})"}
-# Several ufuncs in one buffer {0}; the last line carries the result's name when it has one.
-SEQUENCES = {
-    "sigmoid": ["np.negative({0}, out={0})", "np.exp({0}, out={0})", "{0} += 1.0",
-                "np.reciprocal({0}, out={0})"],
-}
-# softplus(t) = max(t, 0) + log1p(exp(-|t|)): the buffer starts as |t| ({1} is t).
-FRESH_SEQUENCES = {
-    "softplus": ["{0} = np.abs({1})", "np.negative({0}, out={0})", "np.exp({0}, out={0})",
-                 "np.log1p({0}, out={0})", "{0} += np.maximum({1}, 0.0)"],
-    "sigmoid": ["{0} = np.negative({1})"] + SEQUENCES["sigmoid"][1:],
-}
+# The tables below are read from the op registry (symdiff/ops): each entry says how it computes
+# into a buffer.
+# Unary ops as one ufunc line in the buffer {0}; several lines (a sigmoid) in SEQUENCES, the
+# last line carrying the result's name when it has one.
+_LINES = {name: inplace_lines(op) for name, op in OPS.items() if inplace_lines(op)}
+UNARY = {name: lines[0] for name, lines in _LINES.items() if len(lines) == 1}
+SEQUENCES = {name: list(lines) for name, lines in _LINES.items() if len(lines) > 1}
+# The same from a new buffer {0} holding nothing yet ({1} is the argument): softplus, sigmoid.
+FRESH_SEQUENCES = {name: list(op.inplace_fresh) for name, op in OPS.items() if op.inplace_fresh}
 # Binary ops: (augmented operator with the buffer on the left, ufunc for the buffer on the right)
-BINARY = {"add": ("+=", "add"), "mul": ("*=", "multiply"), "sub": ("-=", "subtract"),
-          "div": ("/=", "divide"), "pow": ("**=", None),
-          "maximum": (None, "maximum"), "minimum": (None, "minimum")}
-COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum"})
+BINARY = {name: op.augmented for name, op in OPS.items() if op.augmented}
+COMMUTATIVE = frozenset(name for name, op in OPS.items() if op.commutes)
 # Ops whose NumPy spelling always makes a new float array of the node's shape.
 FRESH = frozenset(UNARY) | frozenset(SEQUENCES) | frozenset(FRESH_SEQUENCES) | \
-    frozenset(BINARY) | frozenset({"where", "matmul", "float"})
+    frozenset(BINARY) | frozenset(name for name, op in OPS.items() if op.fresh_array)
 # Structural ops whose NumPy result is always a new array (the others may be views).
-COPYING_STRUCTURAL = frozenset({"matmul", "outer", "sum", "sum_to", "logsumexp", "max", "min",
-                                "argmax", "argmin", "scatter", "ones_like"})
+COPYING_STRUCTURAL = frozenset(name for name, op in OPS.items()
+                               if op.kind == "structural" and op.copies)
 # Ops whose NumPy spelling makes float64 whatever the inputs' dtype (np.zeros, np.full, * 1.0).
-FLOAT64_MAKERS = frozenset({"scatter", "argmax", "argmin", "expand", "float"})
+FLOAT64_MAKERS = frozenset(name for name, op in OPS.items() if op.makes_float64)
 
 
 def dtype_classes(graph, nodes) -> dict[int, str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import ATTRIBUTES, MODULE_VALUES, NEWAXIS, Tracer, Var, _is_number, call
+from .trace import ATTRIBUTES, MODULE_VALUES, NEWAXIS, Tracer, Var, call
 
 
 @dataclass(frozen=True)
@@ -310,12 +310,6 @@ def _clip(t: Tracer, node, args, kwargs):
     x, lo, hi = _args(t, node, args, kwargs, ["a", "a_min", "a_max"], {})
     out = x if lo is None else t.apply("maximum", [x, lo], node)
     return out if hi is None else t.apply("minimum", [out, hi], node)
-
-
-@call("numpy.square")
-def _square(t: Tracer, node, args, kwargs):
-    (x,) = _args(t, node, args, kwargs, ["x"], {})
-    return t.apply("pow", [x, 2], node)
 
 
 # ------------------------------------------------------------------------ indexing

@@ -55,7 +55,7 @@ def _transpose(w, n):
 
 
 def _sum_to(w, n):
-    from .tensor_ops import summed_axes
+    from .ops.tensor import summed_axes
 
     (shape,) = n.attrs
     have = w.graph.shape(n.args[0])
@@ -73,7 +73,7 @@ def _scatter(w, n, target):
     """A scatter whose positions are distinct (constant slices, or ``s[np.arange(N), y]``) is
     one indexed write (``.at[].set`` on JAX's immutable arrays); one whose positions may repeat
     would need an add-at, which the standard does not have."""
-    from .tensor_ops import _advanced, _distinct_positions, index_text
+    from .ops.tensor import _advanced, _distinct_positions, index_text
 
     spec, shape = n.attrs
     if _advanced(spec) and not _distinct_positions(w.graph, spec, n.args[1:]):

@@ -17,14 +17,7 @@ from functools import lru_cache
 import sympy
 
 from .graph import Graph
-from .ops import ARG_SYMBOLS, OPS, Y, Compare, Sign, Sigmoid, Where
-
-# SymPy function classes that partial templates may use, mapped to op names.
-_SYMPY_FUNCTIONS = {
-    sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan",
-    sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sign: "sign", Sign: "sign", Sigmoid: "sigmoid",
-    sympy.Max: "maximum", sympy.Min: "minimum", Where: "where",
-}
+from .ops import ARG_SYMBOLS, OPS, Y, Compare, sympy_functions
 
 Recipe = tuple
 MAX_SYMPY_DEPTH = 60
@@ -37,7 +30,7 @@ def compile_recipe(expr: sympy.Expr) -> Recipe:
         return ("y",)
     if expr in ARG_SYMBOLS:
         return ("arg", ARG_SYMBOLS.index(expr))
-    if expr.is_Number:
+    if expr.is_number:  # 2, 1/3, and constants such as pi or log(2)
         return ("const", float(expr))
     if expr.is_Add:
         return _sum_recipe(expr.as_ordered_terms())
@@ -48,10 +41,15 @@ def compile_recipe(expr: sympy.Expr) -> Recipe:
     if isinstance(expr, Compare):
         kind, lhs, rhs = expr.args
         return ("op", str(kind), compile_recipe(lhs), compile_recipe(rhs))
-    op = _SYMPY_FUNCTIONS.get(expr.func)
+    op = _sympy_functions().get(expr.func)
     if op is None:
         raise NotImplementedError(f"no op for SymPy function {expr.func}")
     return ("op", op, *(compile_recipe(a) for a in expr.args))
+
+
+@lru_cache(maxsize=1)
+def _sympy_functions() -> dict:
+    return sympy_functions()
 
 
 def _sum_recipe(terms) -> Recipe:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .errors import GraphShapeError, ShapeError
 from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, RESERVED, Program
 from .graph import Graph, Shape
-from .ops import FUNCTIONS, OPS
+from .ops import OPS, SPELLINGS
 
 MAX_GRAPH_NODES = 2_000_000
 MAX_ITERATIONS = 200_000     # loop bodies run in all, across every loop
@@ -42,7 +42,7 @@ class Module:
 NEWAXIS = ("newaxis",)
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
-          ast.MatMult: "matmul"}
+          ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floordiv"}
 STATIC_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
                  ast.Div: operator.truediv, ast.Pow: operator.pow,
                  ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
@@ -73,19 +73,9 @@ def _elementwise(op: str) -> Handler:
     return handler
 
 
-_MATH_NAMES = {"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "fabs"}
-_NUMPY_NAMES = {"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "absolute", "sign",
-                "maximum", "minimum"}
-for _name, _op in FUNCTIONS.items():
-    _names = []
-    if _name not in ("fabs", "absolute", "expit"):
-        _names.append(f"builtin.{_name}")
-    if _name in _MATH_NAMES:
-        _names.append(f"math.{_name}")
-    if _name in _NUMPY_NAMES:
-        _names.append(f"numpy.{_name}")
-    call(*_names)(_elementwise(_op))
-call("numpy.where")(_elementwise("where"))
+# Every registry entry's spellings call it directly (its arguments in order).
+for _qualified, _op in SPELLINGS.items():
+    call(_qualified)(_elementwise(_op.name))
 
 
 class Tracer:
@@ -447,6 +437,8 @@ class Tracer:
 
     def apply(self, op: str, args: list, node: ast.AST, attrs: tuple = ()) -> Var:
         ids = [self.as_node(a, node) for a in args]
+        if OPS[op].lower is not None:  # sugar: built from other ops
+            return Var(OPS[op].lower(self.graph, *ids))
         if op != "where":
             # A comparison used as a number is 0.0 or 1.0 (NumPy's bool arithmetic would not
             # add or negate it).

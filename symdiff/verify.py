@@ -16,9 +16,12 @@ from functools import lru_cache
 
 from .errors import SymdiffError
 from .helpers import HELPERS
+from .ops import printed_names
 from .names import ALIASABLE, ALL_BUILTINS, alias, global_reads, helper_aliases
 
-NUMPY_FUNCTIONS = frozenset({
+# What codegen's own scaffolding prints (scatters' zeros, errstate, shapes, casts, helpers'
+# calls); each op's own NumPy and math names are read from its registry entry.
+NUMPY_FUNCTIONS = printed_names("np") | frozenset({
     "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sign", "maximum", "minimum",
     "logaddexp", "where", "shape", "zeros", "ones", "zeros_like", "ones_like", "full",
     "broadcast_to", "broadcast_shapes", "sum", "mean", "max", "min", "transpose", "reshape",
@@ -29,12 +32,13 @@ NUMPY_FUNCTIONS = frozenset({
     "negative", "reciprocal", "subtract", "divide", "empty_like", "result_type",
 })
 # The array API standard's names that the portable spelling uses (symdiff/portable.py).
-XP_FUNCTIONS = NUMPY_FUNCTIONS | frozenset({
+XP_FUNCTIONS = NUMPY_FUNCTIONS | printed_names("xp") | frozenset({
     "permute_dims", "astype", "asarray", "float64", "expand_dims", "broadcast_to", "reshape",
     "argmax", "argmin", "isfinite", "squeeze", "full", "zeros_like", "ones_like", "arange"})
 ALIASES = frozenset(alias(name) for name in ALIASABLE)
-MATH_FUNCTIONS = frozenset({"exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow",
-                            "fabs", "inf", "nan", "pi", "e"})
+MATH_FUNCTIONS = printed_names("math") | frozenset({
+    "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow", "fabs", "inf", "nan", "pi",
+    "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
                       "type", "int", "None", "True", "False", "dict", "zip", "slice"})
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",

@@ -89,9 +89,12 @@ def test_float32_with_a_python_float_stays_float32():
     assert value.dtype == np.float32 and grads["x"].dtype == np.float32
 
 
-def test_vector_at_batch_of_matrices_is_refused_not_wrong():
-    with pytest.raises(symdiff.ShapeError, match="batch"):
-        symdiff.compile("def f(a, b):\n    return np.sum(a @ b)\n")(np.ones(3), np.ones((5, 3, 4)))
+def test_vector_at_batch_of_matrices_is_right():
+    a, b = np.arange(3.0), np.arange(60.0).reshape(5, 3, 4) / 10
+    value, grads = symdiff.compile("def f(a, b):\n    return np.sum(a @ b)\n")(a, b)
+    assert value == pytest.approx(np.sum(a @ b))
+    np.testing.assert_allclose(grads["a"], b.sum(axis=(0, 2)))
+    np.testing.assert_allclose(grads["b"], np.broadcast_to(a[:, None], (5, 3, 4)))
 
 
 def test_float_dispatcher_keeps_argument_errors():

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import GraphShapeError
-from .helpers import _logsumexp, _max_mask, _sum_to
-from .ops import PREC_ATOM, Op, register
+from ..errors import GraphShapeError
+from ..helpers import _logsumexp, _max_mask, _sum_to
+from .core import PREC_ATOM, Op, register
 
 
 def _structural(name, arity, shape_fn, printer, vjp, numeric, numeric_vjp, symbol, **kw):
@@ -102,7 +102,7 @@ def _numeric_matmul_vjp(node, position, g, args, out):
 _structural(
     "matmul", 2, _matmul_shape,
     lambda w, n: (f"{w.expr(n.args[0], 13)} @ {w.expr(n.args[1], 13)}", 12),
-    _matmul_vjp, lambda n, args: args[0] @ args[1], _numeric_matmul_vjp, "@")
+    _matmul_vjp, lambda n, args: args[0] @ args[1], _numeric_matmul_vjp, "@", copies=True, fresh_array=True)
 
 _structural(
     "outer", 2, lambda graph, args, attrs: graph.shape(args[0]) + graph.shape(args[1]),
@@ -112,7 +112,7 @@ _structural(
                               graph.apply("matmul", graph[n].args[0],
                                           expand(graph, g, graph[n].shape))),
     lambda n, args: np.multiply.outer(args[0], args[1]),
-    lambda n, pos, g, args, out: g @ args[1] if pos == 0 else args[0] @ g, "outer")
+    lambda n, pos, g, args, out: g @ args[1] if pos == 0 else args[0] @ g, "outer", copies=True)
 
 
 # ------------------------------------------------------------------------------- transpose
@@ -193,7 +193,7 @@ _structural(
     lambda graph, n, pos, g: _unreduce(graph, n, g),
     lambda n, args: np.sum(args[0], axis=n.attrs[0], keepdims=n.attrs[1]),
     lambda n, pos, g, args, out: np.broadcast_to(_numeric_unreduce(n, g, out, args[0]),
-                                                 args[0].shape), "sum")
+                                                 args[0].shape), "sum", copies=True)
 
 
 def _extreme(name, fn, pick):
@@ -216,14 +216,15 @@ def _extreme(name, fn, pick):
 
     _structural(name, 1, _reduced_shape, _reduce_print(fn), vjp,
                 lambda n, args: getattr(np, fn)(args[0], axis=n.attrs[0], keepdims=n.attrs[1]),
-                numeric_vjp, fn)
+                numeric_vjp, fn, copies=True)
     # 1.0 at the first index that attains the extreme along the axes, 0.0 elsewhere (as argmax).
     _structural(f"{name}_mask", 1, lambda graph, args, attrs: graph.shape(args[0]),
                 lambda w, n: (f"_max_mask({w.expr(n.args[0])}, {n.attrs[0]}"
                               f"{', lowest=True' if fn == 'min' else ''})", PREC_ATOM),
                 lambda graph, n, pos, g: None,
                 lambda n, args: _max_mask(args[0], n.attrs[0], lowest=fn == "min"),
-                lambda n, pos, g, args, out: None, f"arg{fn}", helpers=("_max_mask",))
+                lambda n, pos, g, args, out: None, f"arg{fn}", helpers=("_max_mask",),
+                copies=True, makes_float64=True)
 
 
 _extreme("max", "max", np.argmax)
@@ -245,7 +246,7 @@ _structural(
     lambda w, n: (f"_logsumexp({w.expr(n.args[0])}, {n.attrs[0]}, {n.attrs[1]})", PREC_ATOM),
     _logsumexp_vjp, lambda n, args: _logsumexp(args[0], *n.attrs),
     lambda n, pos, g, args, out: np.exp(args[0] - _numeric_unreduce(n, out, out, args[0]))
-    * _numeric_unreduce(n, g, out, args[0]), "logsumexp", helpers=("_logsumexp",))
+    * _numeric_unreduce(n, g, out, args[0]), "logsumexp", helpers=("_logsumexp",), copies=True)
 
 
 # ------------------------------------------------------------------------------- shape moves
@@ -273,7 +274,7 @@ _structural(
     if graph.shape(g) != graph.shape(graph[n].args[0]) else g,
     lambda n, args: np.broadcast_to(args[0], n.attrs[0]).copy(),
     lambda n, pos, g, args, out: _sum_to(np.broadcast_to(g, out.shape), np.shape(args[0])),
-    "expand")
+    "expand", makes_float64=True)
 
 
 def summed_axes(have: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
@@ -304,7 +305,7 @@ _structural(
     if graph.shape(g) != graph.shape(graph[n].args[0]) else g,
     lambda n, args: _sum_to(args[0], n.attrs[0]),
     lambda n, pos, g, args, out: np.broadcast_to(np.reshape(g, out.shape), args[0].shape),
-    "sum")
+    "sum", copies=True)
 
 
 # ------------------------------------------------------------------------------- indexing
@@ -444,4 +445,4 @@ register(Op("scatter", -1, "", None, kind="structural",
             vjp=_scatter_vjp, numeric=_numeric_scatter,
             numeric_vjp=lambda n, pos, g, args, out: None if pos else
             np.broadcast_to(g, out.shape)[numeric_index(n.attrs[0], args[1:])],
-            symbol="scatter"))
+            symbol="scatter", copies=True, makes_float64=True))
