@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 import sympy
 
-from . import __version__
+from . import __version__, budget
 from .check import check_gradients
 from .compiler import Compiled, gradients, second_derivatives
 from .higher import Hessian
@@ -96,8 +96,8 @@ def parse_shapes(text: str | None) -> dict[str, tuple[int, ...]] | None:
     return shapes
 
 
-def _compile(args) -> Compiled:
-    program = load_program(args.source)
+def _compile(args, program=None) -> Compiled:
+    program = program or load_program(args.source)
     shapes = parse_shapes(getattr(args, "shapes", None))
     _check_shape_names(shapes, program.params)
     return Compiled(program, _wrt(args.wrt), shapes)
@@ -111,7 +111,15 @@ def _check_shape_names(shapes: dict | None, params: list[str]) -> None:
 
 
 def cmd_grad(args) -> int:
-    compiled = _compile(args)
+    program = load_program(args.source)
+    # Printing costs far more per operation than compiling: refuse large programs first.
+    budget.check_printing(program, budget.MAX_PRINTED, "symdiff grad prints programs of",
+                          "write its gradient code with symdiff compile SOURCE -o FILE.py, or "
+                          "compare it with finite differences with symdiff check SOURCE")
+    if args.explain:
+        budget.check_printing(program, budget.MAX_EXPLAINED, "--explain walks programs of",
+                              "explain a smaller piece of it (fewer loop steps)")
+    compiled = _compile(args, program)
     program = compiled.program
     wrt = compiled.wrt
     name = program.name
@@ -168,6 +176,8 @@ def cmd_graph(args) -> int:
     from .visual import render, to_dot, to_svg
 
     program = load_program(args.source)
+    budget.check_printing(program, budget.MAX_PRINTED, "symdiff graph draws programs of",
+                          "draw a smaller piece of it (fewer loop steps)")
     shapes = parse_shapes(args.shapes)
     _check_shape_names(shapes, program.params)
     circuit = Circuit(program, shapes=shapes, elementary=args.elementary)

@@ -14,6 +14,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .budget import check_loop
 from .errors import GraphShapeError, ShapeError
 from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, RESERVED, Program
 from .graph import Graph, Shape
@@ -221,6 +222,7 @@ class Tracer:
         if self.iterations > MAX_ITERATIONS:
             raise self.program.error(f"loops run more than {MAX_ITERATIONS:,} iterations in "
                                      "all; symdiff unrolls them, so keep them shorter", stmt)
+        check_loop(self, bounds, stmt)  # the work this loop will do, refused before doing it
         for i in range(*bounds):
             self.env[stmt.target.id] = i
             self.exec_block(stmt.body)
