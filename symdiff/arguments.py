@@ -207,6 +207,22 @@ def _check_douts(douts: list, graph: Graph, value: Any = None) -> None:
                              f"{tuple(np.shape(d))}; the output has shape {tuple(shape)}")
 
 
+def _check_generic_douts(douts: list, arrays: list) -> None:
+    """Before a shape-generic call: each output is the inputs broadcast (or a part of that),
+    so an upstream gradient that does not fit inside their broadcast shape cannot be right."""
+    full = np.broadcast_shapes(*[np.shape(a) for a in arrays])
+    for k, d in enumerate(douts):
+        shape = tuple(np.shape(d))
+        try:
+            fits = np.broadcast_shapes(shape, full) == full
+        except ValueError:
+            fits = False
+        if not fits:
+            raise InputError(f"dout{'' if len(douts) == 1 else f'[{k}]'} has shape {shape}; "
+                             f"the output has the shape the inputs broadcast to, {full}, or "
+                             "a part of it")
+
+
 def _signature(value: Any) -> tuple:
     if isinstance(value, tuple):
         return tuple(_signature(v) for v in value)

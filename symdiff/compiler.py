@@ -30,7 +30,7 @@ from .graph import Graph, Shape
 from .symbolic import to_sympy
 from .trace import NeedsShapes, trace
 from .verify import verify_module
-from .arguments import check_graph_sizes
+from .arguments import check_graph_sizes, _check_generic_douts
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
     _check_broadcast, _check_douts, _check_labels, _check_wrt, _coerce, _coerce_foreign,
     _coerce_index, _dout_like, _has_large, _is_array_api, _is_duck_array, _kind, _match_inputs,
@@ -283,6 +283,8 @@ class Compiled:
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
         if douts:
             _check_douts(douts, spec.graph)
+            if all(spec.graph.shape(o) is None for o in spec.graph.outputs):
+                _check_generic_douts(douts, arrays)
         value, grads = spec.function(*arrays, *douts)
         if douts:
             _check_douts(douts, spec.graph, value)
