@@ -49,6 +49,8 @@ COPYING_STRUCTURAL = frozenset(name for name, op in OPS.items()
                                if op.kind == "structural" and op.copies)
 # Ops whose NumPy spelling makes float64 whatever the inputs' dtype (np.zeros, np.full, * 1.0).
 FLOAT64_MAKERS = frozenset(name for name, op in OPS.items() if op.makes_float64)
+# Ops whose result's dtype is not their arguments' (x.astype(np.float32), np.argsort).
+CASTS = frozenset(name for name, op in OPS.items() if op.casts)
 
 
 def dtype_classes(graph, nodes) -> dict[int, str]:
@@ -76,6 +78,8 @@ def dtype_classes(graph, nodes) -> dict[int, str]:
             classes[n] = "B"
         elif node.op in FLOAT64_MAKERS:
             classes[n] = "O" if single else "F"
+        elif node.op in CASTS:
+            classes[n] = "O"
         else:
             data = node.args[1:] if node.op == "where" else \
                 node.args[:1] if node.op in ("index", "scatter") else node.args

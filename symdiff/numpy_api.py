@@ -367,3 +367,4 @@ def _constant_index(t: Tracer, node, items: list) -> list[tuple]:
 
 
 MODULE_VALUES["newaxis"] = NEWAXIS
+from . import numpy_shapes  # noqa: E402,F401  -- shape functions and array constructors

@@ -10,6 +10,7 @@ from .core import (A, ARG_SYMBOLS, B, C, ELEMENTWISE_KINDS, OPS, PREC_ADD, PREC_
                    printed_names, register, spelled, sympy_functions)
 from . import elementwise  # noqa: F401  -- registers the elementwise entries
 from . import tensor  # noqa: F401  -- registers the structural entries
+from . import shape  # noqa: F401  -- registers the shape entries and constant arrays
 
 index_spellings()
 

@@ -137,6 +137,8 @@ class Op:
     copies: bool = False             # a structural op whose NumPy result is always a new array
     fresh_array: bool = False        # its NumPy result is always a new float array of its shape
     makes_float64: bool = False      # its NumPy spelling makes float64 whatever the inputs
+    casts: bool = False              # its dtype is not its arguments' (astype, argsort): buffer reuse
+                                     # never writes it, or what is computed from it
     # For the op table and the op sweep: the convention at kinks, and the inputs it is tested on.
     kink: str = ""
     domain: tuple[float, float] = (-2.0, 2.0)

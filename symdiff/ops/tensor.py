@@ -270,8 +270,9 @@ def _reshape_shape(shape, target):
 _structural(
     "expand", 1, lambda graph, args, attrs: attrs[0],
     lambda w, n: (f"np.full({n.attrs[0]}, {w.expr(n.args[0])}, dtype=float)", PREC_ATOM),
-    lambda graph, n, pos, g: graph.apply("sum_to", g, attrs=(graph.shape(graph[n].args[0]),))
-    if graph.shape(g) != graph.shape(graph[n].args[0]) else g,
+    lambda graph, n, pos, g: graph.apply("sum_to", expand(graph, g, graph[n].shape),
+                                         attrs=(graph.shape(graph[n].args[0]),))
+    if graph[n].shape != graph.shape(graph[n].args[0]) else g,
     lambda n, args: np.broadcast_to(args[0], n.attrs[0]).copy(),
     lambda n, pos, g, args, out: _sum_to(np.broadcast_to(g, out.shape), np.shape(args[0])),
     "expand", makes_float64=True)
