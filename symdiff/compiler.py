@@ -28,7 +28,7 @@ from .names import function_text
 from .frontend import Program, parse
 from .graph import Graph, Shape
 from .symbolic import to_sympy
-from .trace import NeedsShapes, trace
+from .trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
 from .verify import verify_module
 from .arguments import check_graph_sizes, _check_generic_douts
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
@@ -105,7 +105,12 @@ class Compiled:
         self._ahead: Specialization | None = None
         self._fast: Callable | None = None
         self._token = object()  # what a forward's cache carries: backward() checks it is ours
-        self.generic = self._specialize(None, {p: "index" for p in self.index_params})
+        self.static_params: list[str] = []   # integer inputs used as sizes or counts
+        try:
+            self.generic = self._specialize(None, {p: "index" for p in self.index_params})
+        except NeedsStatic as exc:
+            self._learn_static(exc.name)
+            self.generic = None
         if shapes is not None and not isinstance(shapes, dict):
             raise InputError(f"shapes= must be a dict of input name -> shape, got {shapes!r}"[:200])
         shapes = shapes or program.annotated_shapes()
@@ -183,8 +188,12 @@ class Compiled:
 
     def _describe(self, graph: Graph, seeded: bool) -> str:
         what = "the vector-Jacobian product with dout" if seeded else "the gradient of its sum"
+        statics = [f"{name} = {static_value(graph[n].attrs[1])}" for name, n in graph.inputs.items()
+                   if str(graph[n].attrs[1]).startswith(STATIC)]
+        fixed = (f" Specialized to {', '.join(statics)} (sizes or loop counts): other values "
+                 "need code generated for them.") if statics else ""
         return (f"Return (value, grads) for inputs {emit.shapes_text(self.program, graph)}; "
-                f"grads maps each of {', '.join(self.wrt) or 'no input'} to {what}.")
+                f"grads maps each of {', '.join(self.wrt) or 'no input'} to {what}.{fixed}")
 
     def specialization(self, args: list, dout: Any = None) -> Specialization:
         """The specialization for these (coerced) arguments, traced on first use.
@@ -200,20 +209,49 @@ class Compiled:
         else:
             key = (tuple(_signature(a) for a in args), seeded,
                    _signature(dout) if seeded else None)
+        statics = self._static_values(args)
+        key = key + (tuple(statics.items()),) if statics else key
         spec = self._cache.get(key)
         if spec is None:
             shapes = kinds = None
             if not generic:
                 shapes = {p: tuple(int(d) for d in np.shape(a)) for p, a in zip(self.params, args)}
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
+                kinds.update({p: static_kind(v) for p, v in statics.items()})
             single = any(getattr(a, "dtype", None) == np.float32 for a in args)
-            spec = self._specialize(shapes, kinds, seeded, single)
+            try:
+                spec = self._specialize(shapes, kinds, seeded, single)
+            except NeedsStatic as exc:
+                # An integer input sets a size or a loop count: specialize on its value too.
+                self._learn_static(exc.name)
+                return self.specialization(args, dout)
             self._cache[key] = spec
             if len(self._cache) > MAX_SPECIALIZATIONS:
                 self._cache.pop(next(iter(self._cache)))  # the oldest: a bound on memory
         if not seeded:
             self._last = spec
         return spec
+
+    def _learn_static(self, name: str) -> None:
+        if name in self.static_params:
+            raise SymdiffError(f"internal: {name!r} is static but was traced as a value")
+        self.static_params.append(name)
+        self.generic = None
+        if name in self.wrt:
+            self.wrt = [w for w in self.wrt if w != name]  # a size has no gradient
+
+    def _static_values(self, args: list) -> dict[str, int]:
+        """The values of the integer inputs that set sizes or counts (checked integers)."""
+        values = {}
+        for p in self.static_params:
+            value = args[self.params.index(p)]
+            number = np.asarray(value)
+            if number.shape != () or number.dtype.kind not in "iuf" or \
+                    not float(number).is_integer():
+                raise InputError(f"input {p!r} sets a size or a loop count, so it must be an "
+                                 f"integer; got {value!r}"[:200])
+            values[p] = int(number)
+        return values
 
     def _scalar_function(self, spec: Specialization) -> Callable | None:
         """The ``math`` twin of a shape-generic specialization, written when first needed."""

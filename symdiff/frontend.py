@@ -45,27 +45,30 @@ ALLOWED_EXPR = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.
                 ast.Attribute, ast.Subscript, ast.Tuple, ast.Compare, ast.keyword, ast.Slice,
                 ast.Load, ast.Store, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult,
                 ast.FloorDiv, ast.Mod, ast.USub, ast.UAdd, ast.Gt, ast.GtE, ast.Lt, ast.LtE,
-                ast.Eq, ast.NotEq, ast.List)
+                ast.Eq, ast.NotEq, ast.List, ast.IfExp, ast.BoolOp, ast.And, ast.Or, ast.Not,
+                ast.Invert, ast.BitAnd, ast.BitOr, ast.Is, ast.IsNot, ast.Lambda, ast.ListComp,
+                ast.comprehension, ast.Del)
 ALLOWED_STMT = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign,
-                ast.Return, ast.For, ast.Expr, ast.Pass)
+                ast.Return, ast.For, ast.Expr, ast.Pass, ast.If, ast.While, ast.Break,
+                ast.Continue)
 
 DESCRIBE = {
-    ast.Lambda: "a lambda", ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
+    ast.SetComp: "a set comprehension",
     ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression",
     ast.Import: "an import", ast.ImportFrom: "an import", ast.Dict: "a dict", ast.Set: "a set",
-    ast.IfExp: "a conditional expression (use np.where)", ast.If: "an if statement (use np.where)",
-    ast.While: "a while loop", ast.With: "a with statement", ast.Try: "a try statement",
+    ast.With: "a with statement", ast.Try: "a try statement",
     ast.ClassDef: "a class definition", ast.Global: "a global statement",
     ast.Nonlocal: "a nonlocal statement", ast.Delete: "a del statement", ast.Raise: "a raise",
     ast.Assert: "an assert", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
     ast.JoinedStr: "an f-string", ast.NamedExpr: "an assignment expression (:=)",
-    ast.BoolOp: "'and'/'or' (use & or np.where)", ast.Starred: "a starred expression",
-    ast.AsyncFunctionDef: "an async function", ast.Not: "'not'", ast.Invert: "'~'",
-    ast.BitAnd: "'&'", ast.BitOr: "'|'", ast.BitXor: "'^'", ast.LShift: "'<<'",
-    ast.RShift: "'>>'", ast.Is: "'is'", ast.IsNot: "'is not'", ast.In: "'in'",
-    ast.NotIn: "'not in'", ast.AnnAssign: "an annotated assignment", ast.Break: "break",
-    ast.Continue: "continue",
+    ast.Starred: "a starred expression", ast.AsyncFunctionDef: "an async function",
+    ast.BitXor: "'^'", ast.LShift: "'<<'", ast.RShift: "'>>'", ast.In: "'in'",
+    ast.NotIn: "'not in'", ast.AnnAssign: "an annotated assignment",
 }
+# Private names of generated code itself: the helpers it carries, the builtins' aliases, the
+# compiled object's dispatcher; any other name with a leading underscore is the user's own.
+GENERATED_PRIVATE = frozenset({"_self", "_rest", "_kwargs", "_general", "_fast", "_namespace",
+                               "_shape", "_sign", "_sum_to", "_max_mask", "_logsumexp"})
 
 
 @dataclass
@@ -80,6 +83,9 @@ class Program:
     identifiers: set[str]
     constants: dict[str, float] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # Functions the program may call, by name: the other top-level definitions of the source
+    # (``def``, ``name = lambda ...``, ``name = other_function``); inlined when called.
+    functions: dict[str, ast.AST] = field(default_factory=dict)
 
     def annotated_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes from annotations like ``W1: "100,3072"`` (all parameters, or none)."""
@@ -120,9 +126,11 @@ def parse(source_or_fn: str | Callable, name: str | None = None,
     if isinstance(source_or_fn, Program):
         return source_or_fn
     constants = dict(constants or {})
+    entry = None
     if callable(source_or_fn) and not isinstance(source_or_fn, str):
         source, found = _function_source(source_or_fn)
         constants.update(found)
+        entry = source_or_fn.__name__
     elif isinstance(source_or_fn, str):
         source = source_or_fn
     else:
@@ -143,15 +151,51 @@ def parse(source_or_fn: str | Callable, name: str | None = None,
         params = _free_names(body[0].value, source)
         return Program(source, "expression", name or "f", params, expr,
                        _identifiers(tree), constants)
-    defs = [s for s in body if isinstance(s, ast.FunctionDef)]
-    if len(defs) != 1 or len(body) != 1:
-        node = body[0] if body else None
-        raise ParseError("expected one expression or one 'def' block", source,
-                         getattr(node, "lineno", None), getattr(node, "col_offset", 0) + 1)
-    fn = defs[0]
+    functions, module_constants = _definitions(body, source)
+    fn = _entry(functions, entry or name, source)
     params, annotations = _parameters(fn, source)
+    helpers = {key: f for key, f in functions.items() if f is not fn}
     return Program(source, "function", name or fn.name, params, fn, _identifiers(tree),
-                   constants, annotations)
+                   {**module_constants, **constants}, annotations, helpers)
+
+
+def _definitions(body: list[ast.stmt], source: str) -> tuple[dict[str, ast.AST], dict]:
+    """The top level of a source text: ``def`` blocks, ``name = lambda ...``, ``name = other``
+    (a function under a second name) and ``name = <number>`` constants; nothing else."""
+    functions: dict[str, ast.AST] = {}
+    constants: dict[str, float] = {}
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef):
+            functions[stmt.name] = stmt
+            continue
+        if _is_docstring(stmt):
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name):
+            target, value = stmt.targets[0].id, stmt.value
+            if isinstance(value, ast.Lambda):
+                functions[target] = value
+                continue
+            if isinstance(value, ast.Name) and value.id in functions:
+                functions[target] = functions[value.id]
+                continue
+            number = _number(value)
+            if number is not None:
+                constants[target] = checked_constant(target, number)
+                continue
+        raise _located(source, stmt, "expected one expression, or 'def' blocks (the last one, "
+                       "or the one named by name=, is the program; the others are helpers it "
+                       "may call) with constants and 'name = lambda ...' helpers beside them")
+    return functions, constants
+
+
+def _entry(functions: dict[str, ast.AST], name: str | None, source: str) -> ast.FunctionDef:
+    """The program among the definitions: the one named ``name``, else the last ``def``."""
+    defs = [f for f in functions.values() if isinstance(f, ast.FunctionDef)]
+    if not defs:
+        raise ParseError("expected one expression or a 'def' block", source, 1, 1)
+    chosen = functions.get(name) if name is not None else None
+    return chosen if isinstance(chosen, ast.FunctionDef) else defs[-1]
 
 
 def _function_source(fn: Callable) -> tuple[str, dict[str, float]]:
@@ -161,19 +205,55 @@ def _function_source(fn: Callable) -> tuple[str, dict[str, float]]:
                          f"{type(fn).__name__}" + (f" {label!r}" if label else ""))
     if fn.__name__ == "<lambda>":
         raise ParseError("lambdas are not accepted; write a 'def' or pass the formula as text")
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-        closure = inspect.getclosurevars(fn)
-    except (OSError, TypeError, ValueError) as exc:
-        raise ParseError(f"cannot read the source of {fn.__name__!r}: {exc}; "
-                         "pass the source text instead") from None
-    # Numeric constants the function reads from its module or closure (``reg = 1e-3``).
+    # The function's own text, after the texts of the functions it calls (read, never run),
+    # so that one parse sees them all: the program is the last definition.
+    texts: dict[str, str] = {}
     constants: dict[str, float] = {}
-    for scope in (closure.globals, closure.nonlocals):
-        for key, value in scope.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                constants[key] = checked_constant(key, value)
-    return source, constants
+    pending, seen = [(fn.__name__, fn)], set()
+    while pending:
+        label, current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        text, closure = _read_function(current, fn)
+        if current is not fn:
+            texts[label] = _helper_text(label, current, text)
+        for scope in (closure.globals, closure.nonlocals):
+            for key, value in scope.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    constants[key] = checked_constant(key, value)
+                elif inspect.isfunction(value) and value.__module__ == fn.__module__ \
+                        and len(texts) < MAX_HELPERS:
+                    pending.append((key, value))  # a helper of the same module
+    main, _ = _read_function(fn, fn)
+    return "\n\n".join(list(texts.values())[::-1] + [main]), constants
+
+
+MAX_HELPERS = 100
+
+
+def _read_function(current: Callable, fn: Callable):
+    try:
+        return textwrap.dedent(inspect.getsource(current)), inspect.getclosurevars(current)
+    except (OSError, TypeError, ValueError) as exc:
+        raise ParseError(f"cannot read the source of {current.__name__!r}"
+                         f"{'' if current is fn else f' (called by {fn.__name__!r})'}: {exc}; "
+                         "pass the source text instead") from None
+
+
+def _helper_text(label: str, helper: Callable, text: str) -> str:
+    """A called function's definition under the name the caller uses: its ``def``, a lambda's
+    assignment line, or ``label = name`` for a function bound to a second name."""
+    if helper.__name__ == "<lambda>":
+        tree = _parse_text(text if not text[:1].isspace() else text.strip())
+        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
+        if len(lambdas) != 1:
+            raise ParseError(f"cannot read the lambda {label!r} on its own: define it on a "
+                             "line of its own, or as a 'def'")
+        return f"{label} = {ast.get_source_segment(text, lambdas[0])}"
+    if helper.__name__ != label:
+        return f"{text}\n{label} = {helper.__name__}"
+    return text
 
 
 def checked_constant(name: str, value: int | float) -> int | float:
@@ -253,13 +333,15 @@ def _check_tree(tree: ast.AST, source: str) -> None:
 def _check_node(node: ast.AST, source: str) -> None:
     if isinstance(node, ast.Name):
         _check_identifier(node.id, node, source)
+        if node.id in FORBIDDEN_NAMES:  # eval, open...: refused wherever they appear
+            raise _located(source, node, f"name '{node.id}' is reserved: it is not allowed in programs")
     elif isinstance(node, ast.arg):
         _check_identifier(node.arg, node, source)
     elif isinstance(node, ast.Attribute):
         if node.attr.startswith("_"):
             raise _located(source, node, f"attribute '{node.attr}' is not allowed")
     elif isinstance(node, ast.Constant):
-        if node.value is Ellipsis or isinstance(node.value, bytes):
+        if isinstance(node.value, bytes):
             raise _located(source, node, f"constant {node.value!r} is not allowed")
         if isinstance(node.value, int) and abs(node.value) > MAX_INT:
             raise _located(source, node, "integer literal is too large")
@@ -279,7 +361,7 @@ def _check_node(node: ast.AST, source: str) -> None:
 def _check_name(name) -> None:
     """The ``name=`` of a generated function: an identifier like any in the source."""
     if not isinstance(name, str) or not name.isascii() or not name.isidentifier() \
-            or keyword.iskeyword(name) or name.startswith("_") or name in RESERVED:
+            or keyword.iskeyword(name) or is_generated_private(name) or name in RESERVED:
         raise ParseError(f"name={name!r} is not allowed: give a plain ASCII identifier that "
                          "does not start with '_'")
 
@@ -287,11 +369,23 @@ def _check_name(name) -> None:
 def _check_identifier(name: str, node: ast.AST, source: str) -> None:
     if not name.isascii() or not name.isidentifier():
         raise _located(source, node, f"identifier {name!r} must be plain ASCII")
-    if name.startswith("_") and name != "_":
-        raise _located(source, node, f"name '{name}' is not allowed: names starting with '_' "
-                       "are reserved for generated code")
+    if is_generated_private(name):
+        raise _located(source, node, f"name '{name}' is not allowed: the generated code uses "
+                       "it for itself; rename it")
     if keyword.iskeyword(name):
         raise _located(source, node, f"'{name}' is a Python keyword")
+
+
+def is_generated_private(name: str) -> bool:
+    """Whether a name with a leading underscore may be one generated code defines (a helper, a
+    builtin's alias ``_len``, a block function ``_f_block``, a dunder)."""
+    if not name.startswith("_") or name == "_":
+        return False
+    from .helpers import HELPERS
+    from .names import ALIASABLE, alias
+    return (name in GENERATED_PRIVATE or name in HELPERS or name.startswith("__")
+            or name.startswith("_xp_") or name.endswith("_block")
+            or any(name == alias(b) for b in ALIASABLE))
 
 
 def _located(source: str, node: ast.AST, message: str) -> ParseError:
@@ -319,7 +413,11 @@ def _call_targets(tree: ast.AST) -> set[int]:
 def _free_names(expr: ast.AST, source: str) -> list[str]:
     """The free names of one expression, in order of first appearance."""
     skip = _call_targets(expr)
-    names = [n for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in skip]
+    bound = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and
+             isinstance(n.ctx, ast.Store)}  # comprehension variables
+    bound |= {a.arg for n in ast.walk(expr) if isinstance(n, ast.Lambda) for a in n.args.args}
+    names = [n for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in skip
+             and n.id not in bound]
     names.sort(key=lambda n: (n.lineno, n.col_offset))
     seen: dict[str, None] = {}
     for n in names:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import ATTRIBUTES, MODULE_VALUES, NEWAXIS, Tracer, Var, call
+from .trace import ATTRIBUTES, ELLIPSIS, MODULE_VALUES, NEWAXIS, Tracer, Var, call
 
 
 @dataclass(frozen=True)
@@ -324,17 +324,55 @@ def _arange(t: Tracer, node, args, kwargs):
 @call("index")
 def _index(t: Tracer, node, args, kwargs):
     x, index = args
-    t.shape_of(x, node)  # indexing needs concrete shapes
-    items = index if isinstance(index, tuple) and index is not NEWAXIS else (index,)
+    spec, arrays = index_spec(t, node, x, index)
+    return t.apply("index", [x, *arrays], node, attrs=(spec,))
+
+
+@call("setitem")
+def _setitem(t: Tracer, node, args, kwargs):
+    """``x[index] = value`` as a new array (the caller's ``x`` is never written)."""
+    x, index, value = args
+    if isinstance(index, Var) and t.is_mask(index):
+        # x[mask] = v: where the mask holds, v (a number or an array that broadcasts)
+        mask = _broadcast_mask(t, node, index, t.shape_of(x, node))
+        return t.apply("where", [mask, value, x], node)
+    spec, arrays = index_spec(t, node, x, index)
+    return t.apply("setitem", [x, value, *arrays], node, attrs=(spec,))
+
+
+def _broadcast_mask(t: Tracer, node, mask: Var, shape: tuple) -> Var:
+    """A mask over the leading axes of ``shape`` (x[rows] = 0), reshaped to broadcast."""
+    have = t.shape_of(mask, node)
+    if have != shape[:len(have)]:
+        raise t.program.error(f"a mask of shape {have} does not fit an array of shape {shape}",
+                              node, cls=_shape_error())
+    if len(have) == len(shape):
+        return mask
+    return t.apply("reshape", [mask], node, attrs=(have + (1,) * (len(shape) - len(have)),))
+
+
+def index_spec(t: Tracer, node, x, index) -> tuple[tuple, list]:
+    """An index as the index op's spec (constants, slices, new axes, ranges) and the integer
+    arrays it reads (``x[..., 0]``, ``x[i, :, j]``, ``s[np.arange(N), y]``)."""
+    shape = t.shape_of(x, node)  # indexing needs concrete shapes
+    items = index if isinstance(index, tuple) else (index,)
+    if sum(item is ELLIPSIS for item in items) > 1:
+        raise t.program.error("an index can have only one '...'", node)
+    if any(item is ELLIPSIS for item in items):
+        used = sum(item is not NEWAXIS and item is not ELLIPSIS for item in items)
+        k = items.index(ELLIPSIS)
+        items = items[:k] + (slice(None),) * max(len(shape) - used, 0) + items[k + 1:]
     spec, arrays = [], []
     for item in items:
         if item is NEWAXIS:
             spec.append(("newaxis",))
         elif isinstance(item, list):
             spec.extend(_constant_index(t, node, item))
+        elif isinstance(item, range):
+            spec.extend(_constant_index(t, node, list(item)))
         elif isinstance(item, bool) or not isinstance(item, (int, slice, Arange, Var)):
-            raise t.program.error("an index must be an integer constant, a constant slice, "
-                                  "np.arange(n) or an integer input array", node)
+            raise t.program.error("an index must be an integer, a slice, None, '...', a list of "
+                                  "integers or an integer array", node)
         elif isinstance(item, int):
             spec.append(("int", item))
         elif isinstance(item, slice):
@@ -342,13 +380,14 @@ def _index(t: Tracer, node, args, kwargs):
         elif isinstance(item, Arange):
             spec.append(("arange", item.n))
         else:
-            if t.graph[item.node].op != "input" or t.graph[item.node].attrs[1] != "index":
-                raise t.program.error("an index array must be an integer input of the function",
-                                      node)
+            if not t.is_integer(item):
+                raise t.program.error(
+                    "an index array must hold integers (an integer input, or a value computed "
+                    "from one by reshapes, indexing or argmax); a mask selects a number of "
+                    "elements that depends on the data: use np.where(mask, x, 0)", node)
             spec.append(("array", len(arrays)))
             arrays.append(item)
-    t.shape_of(x, node)
-    return t.apply("index", [x, *arrays], node, attrs=(tuple(spec),))
+    return tuple(spec), arrays
 
 
 def _constant_index(t: Tracer, node, items: list) -> list[tuple]:
@@ -367,4 +406,5 @@ def _constant_index(t: Tracer, node, items: list) -> list[tuple]:
 
 
 MODULE_VALUES["newaxis"] = NEWAXIS
+from . import numpy_linalg  # noqa: E402,F401  -- reductions, scans and linear algebra
 from . import numpy_shapes  # noqa: E402,F401  -- shape functions and array constructors

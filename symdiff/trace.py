@@ -11,17 +11,18 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from collections import ChainMap
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .budget import check_loop
 from .errors import GraphShapeError, ShapeError
 from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, RESERVED, Program
 from .graph import Graph, Shape
 from .ops import OPS, SPELLINGS
+from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
+                         Var)
 
 MAX_GRAPH_NODES = 2_000_000
-MAX_ITERATIONS = 200_000     # loop bodies run in all, across every loop
 
 
 class NeedsShapes(Exception):
@@ -29,18 +30,10 @@ class NeedsShapes(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Var:
-    """A traced value: one node of the graph."""
-
-    node: int
-
-
-@dataclass(frozen=True, slots=True)
 class Module:
     name: str        # "numpy" or "math"
 
 
-NEWAXIS = ("newaxis",)
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
           ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floordiv"}
@@ -79,7 +72,7 @@ for _qualified, _op in SPELLINGS.items():
     call(_qualified)(_elementwise(_op.name))
 
 
-class Tracer:
+class Tracer(Statements):
     """Builds the graph of one program for one assignment of input shapes."""
 
     def __init__(self, program: Program, shapes: dict[str, Shape] | None = None,
@@ -87,11 +80,19 @@ class Tracer:
         self.program = program
         self.iterations = 0
         self.graph = Graph()
-        self.env: dict[str, Any] = dict(program.constants)
+        # The program's globals (its constants and helper functions), under its own scope.
+        module: dict[str, Any] = dict(program.constants)
+        module.update({name: Function(node, module, name)
+                       for name, node in program.functions.items()})
+        self.env: Any = ChainMap({}, module)
         shapes = shapes or {}
         kinds = kinds or {}
         for p in program.params:
-            self.env[p] = Var(self.graph.input(p, shapes.get(p), kinds.get(p, "float")))
+            kind = kinds.get(p, "float")
+            node = self.graph.input(p, shapes.get(p), kind)
+            # An integer input used as a size or a count is known while tracing (its value
+            # is part of the specialization, like a shape).
+            self.env[p] = static_value(kind) if kind.startswith(STATIC) else Var(node)
 
     # ------------------------------------------------------------------ entry
     def run(self) -> Graph:
@@ -100,20 +101,15 @@ class Tracer:
             self.graph.current_line = 1
             self._set_outputs([self.evaluate(tree.body)], [None], tree.body)
             return self.graph
-        body = [s for s in tree.body if not _is_doc(s)]
-        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
-            raise self.program.error("the function must end with 'return <expression>'",
-                                     body[-1] if body else tree)
-        self.exec_block(body[:-1])
-        ret = body[-1]
-        self.graph.current_line = ret.lineno
-        value = self.evaluate(ret.value)
-        if isinstance(ret.value, ast.Tuple):
-            names = [e.id if isinstance(e, ast.Name) else None for e in ret.value.elts]
-            self._set_outputs(list(value), names, ret.value)
+        value, ret = self.run_body(tree.body, tree)
+        if isinstance(value, (tuple, list)):
+            names = [e.id if isinstance(e, ast.Name) else None for e in ret.elts] \
+                if isinstance(ret, (ast.Tuple, ast.List)) and len(ret.elts) == len(value) \
+                else [None] * len(value)
+            self._set_outputs(list(value), names, ret)
         else:
-            name = ret.value.id if isinstance(ret.value, ast.Name) else None
-            self._set_outputs([value], [name], ret.value)
+            name = ret.id if isinstance(ret, ast.Name) else None
+            self._set_outputs([value], [name], ret)
         return self.graph
 
     def _set_outputs(self, values: list, names: list, node: ast.AST) -> None:
@@ -136,31 +132,10 @@ class Tracer:
         return n
 
     # ------------------------------------------------------------------ statements
-    def exec_block(self, stmts: list[ast.stmt]) -> None:
-        for stmt in stmts:
-            self.graph.current_line = stmt.lineno
-            if isinstance(stmt, ast.Assign):
-                self._assign(stmt)
-            elif isinstance(stmt, ast.AugAssign):
-                self._aug_assign(stmt)
-            elif isinstance(stmt, ast.For):
-                self._for(stmt)
-            elif isinstance(stmt, ast.Return):
-                raise self.program.error("'return' must be the last statement of the function",
-                                         stmt)
-            elif isinstance(stmt, (ast.Pass,)) or _is_doc(stmt):
-                continue
-            else:
-                raise self.program.error("unsupported statement: only assignments, 'for i in "
-                                         "range(K)' loops and a final 'return' are allowed", stmt)
-            if len(self.graph) > MAX_GRAPH_NODES:
-                raise self.program.error(f"program is too large (more than {MAX_GRAPH_NODES:,} "
-                                         "operations after unrolling loops)", stmt)
-
-    def _assign(self, stmt: ast.Assign) -> None:
-        if len(stmt.targets) != 1:
-            raise self.program.error("chained assignment (a = b = ...) is not supported", stmt)
-        self.bind(stmt.targets[0], self.evaluate(stmt.value))
+    def check_size(self, stmt: ast.stmt) -> None:
+        if len(self.graph) > MAX_GRAPH_NODES:
+            raise self.program.error(f"program is too large (more than {MAX_GRAPH_NODES:,} "
+                                     "operations after unrolling loops)", stmt)
 
     def bind(self, target: ast.AST, value: Any) -> None:
         if isinstance(target, ast.Name):
@@ -169,12 +144,10 @@ class Tracer:
             if target.id in RESERVED:
                 raise self.program.error(f"cannot assign to '{target.id}': the name is reserved "
                                          "for generated code", target)
-            if target.id in MODULES or f"builtin.{target.id}" in CALLS:
-                raise self.program.error(f"cannot assign to '{target.id}': it names a function "
-                                         "or module", target)
-            self.env[target.id] = value
-            if isinstance(value, Var) and self.graph[value.node].op not in ("input", "const"):
-                self.graph.names.setdefault(value.node, target.id)
+            if target.id in MODULES:
+                raise self.program.error(f"cannot assign to '{target.id}': it names a module",
+                                         target)
+            self.bind_name(target.id, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)):
             if isinstance(value, Var):
@@ -186,46 +159,42 @@ class Tracer:
             for t, v in zip(target.elts, value):
                 self.bind(t, v)
             return
-        what = self.what(target)
-        raise self.program.error(f"in-place assignment to '{what}' is not supported: symdiff "
-                                 "programs never modify arrays; build a new value instead", target)
+        if isinstance(target, ast.Subscript):
+            self._set_item(target, value)
+            return
+        raise self.program.error(f"cannot assign to '{self.what(target)}'", target)
+
+    def bind_name(self, name: str, value: Any) -> None:
+        self.env[name] = value
+        if isinstance(value, Var) and self.graph[value.node].op not in ("input", "const"):
+            self.graph.names.setdefault(value.node, name)
+
+    def _set_item(self, target: ast.Subscript, value: Any) -> None:
+        """``x[i] = v``: an item of a list, or a new array equal to ``x`` but at ``i``."""
+        container = self.evaluate(target.value)
+        index = self.evaluate(target.slice)
+        if isinstance(container, list):
+            if not isinstance(index, int) or not -len(container) <= index < len(container):
+                raise self.program.error("a list item is assigned by an integer constant "
+                                         "within its length", target)
+            container[index] = value
+            return
+        if not isinstance(container, Var) or not isinstance(target.value, ast.Name):
+            raise self.program.error(f"cannot assign into '{self.what(target.value)}': assign "
+                                     "into an array held by a name (x[i] = v)", target)
+        updated = CALLS["setitem"](self, target, [container, index, value], {})
+        self.bind(target.value, updated)
 
     def unpack(self, value: Var, count: int, node: ast.AST) -> tuple:
-        raise self.program.error("cannot unpack an array value", node)
+        """``a, b = x``: the rows of an array."""
+        shape = self.shape_of(value, node)
+        if not shape or shape[0] != count:
+            raise self.program.error(f"cannot unpack an array of shape {shape} into {count} "
+                                     "names", node)
+        return tuple(self.index_value(value, k, node) for k in range(count))
 
-    def _aug_assign(self, stmt: ast.AugAssign) -> None:
-        target = stmt.target
-        if not isinstance(target, ast.Name):
-            self.bind(target, None)
-        current = self.lookup(target)
-        if isinstance(current, Var) and self.graph[current.node].op == "input":
-            raise self.program.error(f"in-place update of the input '{target.id}' is not "
-                                     f"supported: write {target.id} = {target.id} "
-                                     f"{_op_text(stmt.op)} ... with a new name", stmt)
-        value = self.binop(stmt.op, current, self.evaluate(stmt.value), stmt)
-        self.bind(target, value)
-
-    def _for(self, stmt: ast.For) -> None:
-        it = stmt.iter
-        if stmt.orelse or not isinstance(stmt.target, ast.Name) or not (
-                isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
-                and it.func.id == "range"):
-            raise self.program.error("only 'for NAME in range(K)' loops with a constant K are "
-                                     "supported", stmt)
-        bounds = [self.evaluate(a) for a in it.args]
-        if it.keywords or not 1 <= len(bounds) <= 3 or not all(
-                isinstance(b, int) and not isinstance(b, bool) for b in bounds):
-            raise self.program.error("range() needs 1 to 3 integer constants", it)
-        if len(bounds) == 3 and bounds[2] == 0:
-            raise self.program.error("range() step must not be zero", it)
-        self.iterations += len(range(*bounds))
-        if self.iterations > MAX_ITERATIONS:
-            raise self.program.error(f"loops run more than {MAX_ITERATIONS:,} iterations in "
-                                     "all; symdiff unrolls them, so keep them shorter", stmt)
-        check_loop(self, bounds, stmt)  # the work this loop will do, refused before doing it
-        for i in range(*bounds):
-            self.env[stmt.target.id] = i
-            self.exec_block(stmt.body)
+    def index_value(self, value: Var, k: int, node: ast.AST) -> Any:
+        return CALLS["index"](self, node, [value, k], {})
 
     # ------------------------------------------------------------------ expressions
     def evaluate(self, root: ast.AST) -> Any:
@@ -252,7 +221,8 @@ class Tracer:
             return [node.left, *node.comparators]
         if isinstance(node, ast.Call):
             self._check_callee(node)
-            receiver = [node.func.value] if isinstance(node.func, ast.Attribute) else []
+            receiver = [node.func.value] if isinstance(node.func, ast.Attribute) else \
+                [] if isinstance(node.func, ast.Name) else [node.func]  # (lambda t: t)(x)
             return receiver + list(node.args) + [k.value for k in node.keywords]
         if isinstance(node, ast.Attribute):
             return [node.value]
@@ -262,12 +232,14 @@ class Tracer:
             return list(node.elts)
         if isinstance(node, ast.Slice):
             return [p for p in (node.lower, node.upper, node.step) if p is not None]
-        return []
+        return []  # leaves, and the constructs that evaluate their parts themselves (lazy)
 
     def _check_callee(self, node: ast.Call) -> None:
         """Reject an unknown function before its arguments are looked at."""
         func = node.func
         if isinstance(func, ast.Name):
+            if isinstance(self.env.get(func.id), Function):
+                return
             qualified = f"builtin.{func.id}"
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                 and func.value.id in MODULES and func.value.id not in self.env:
@@ -283,6 +255,10 @@ class Tracer:
                 return node.value
             if node.value is None:
                 return NEWAXIS  # meaningful only in an index: x[:, None]
+            if node.value is Ellipsis:
+                return ELLIPSIS
+            if isinstance(node.value, str):
+                return node.value  # a static string: einsum's subscripts, norm's ord="fro"
             raise self.program.error(f"constant {node.value!r} is not a number", node)
         if isinstance(node, ast.Name):
             return self.lookup(node)
@@ -304,6 +280,9 @@ class Tracer:
             return list(values)  # x[[0, 2]] is fancy indexing, x[(0, 2)] is x[0, 2]
         if isinstance(node, ast.Slice):
             return self.slice(node, values)
+        lazy = LAZY.get(type(node))
+        if lazy is not None:
+            return lazy(self, node)
         raise self.program.error(f"unsupported expression '{type(node).__name__}'", node)
 
     def lookup(self, node: ast.Name) -> Any:
@@ -319,6 +298,12 @@ class Tracer:
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
         if _is_number(a) and _is_number(b):
             return self.static_binop(op, a, b, node)
+        if isinstance(op, (ast.BitAnd, ast.BitOr)):  # masks: (x > 0) & (x < 1)
+            if not all(self._is_mask(v) for v in (a, b)):
+                raise self.program.error(f"'{_op_text(op)}' combines conditions, as in "
+                                         "(x > 0) & (x < 1); its operands here are numbers",
+                                         node)
+            return self.logical("and" if isinstance(op, ast.BitAnd) else "or", a, b, node)
         name = BINOPS.get(type(op))
         if name == "matmul":
             return CALLS["numpy.matmul"](self, node, [a, b], {})
@@ -326,6 +311,10 @@ class Tracer:
             raise self.program.error(f"operator {_op_text(op)} is only supported on integer "
                                      "constants", node)
         return self.apply(name, [a, b], node)
+
+    def _is_mask(self, value: Any) -> bool:
+        return isinstance(value, bool) or isinstance(value, Var) and \
+            OPS[self.graph[value.node].op].kind == "compare"
 
     def static_binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
         fn = STATIC_BINOPS.get(type(op))
@@ -350,14 +339,32 @@ class Tracer:
     def unary(self, node: ast.UnaryOp, value: Any) -> Any:
         if isinstance(node.op, ast.UAdd):
             return value
+        if isinstance(node.op, (ast.Not, ast.Invert)):
+            truth = self.static_truth(value)
+            if truth is not None and not isinstance(node.op, ast.Invert):
+                return not truth
+            if isinstance(node.op, ast.Invert) and isinstance(value, int) and \
+                    not isinstance(value, bool):
+                return ~value
+            return Var(self.negate(self.condition(value, node)))
         if _is_number(value):
             return -value
         return self.apply("neg", [value], node)
 
     def compare(self, node: ast.Compare, values: list) -> Any:
-        if len(node.ops) != 1:
-            raise self.program.error("chained comparisons (a < b < c) are not supported", node)
-        return self.apply(COMPARE_OPS[type(node.ops[0])], values, node)
+        """``a < b``, chains ``a < b < c`` (each pair, all must hold), ``x is None``."""
+        result = True
+        for op, left, right in zip(node.ops, values, values[1:]):
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                same = left is right or left == right is True or \
+                    (left is NEWAXIS and right is NEWAXIS)
+                pair: Any = same if isinstance(op, ast.Is) else not same
+            elif _is_static(left) and _is_static(right):
+                pair = STATIC_COMPARE[type(op)](left, right)
+            else:
+                pair = self.apply(COMPARE_OPS[type(op)], [left, right], node)
+            result = pair if result is True else self.logical("and", result, pair, node)
+        return result
 
     def call(self, node: ast.Call, values: list) -> Any:
         func = node.func
@@ -365,16 +372,27 @@ class Tracer:
         if isinstance(func, ast.Name):
             qualified = f"builtin.{func.id}"
             if func.id in self.env:
-                raise self.program.error(f"'{func.id}' is a value, not a function", func)
+                target = self.env[func.id]
+                if not isinstance(target, Function):
+                    raise self.program.error(f"'{func.id}' is a value, not a function", func)
+                args = values[:len(node.args)]
+                kwargs = {k.arg: v for k, v in zip(node.keywords, values[len(node.args):])}
+                return self.call_function(target, args, kwargs, node)
         elif isinstance(func, ast.Attribute):
             receiver, values = values[0], values[1:]
             if isinstance(receiver, Module):
                 qualified = f"{receiver.name}.{func.attr}"
                 receiver = None
+            elif isinstance(receiver, list):
+                qualified = f"list.{func.attr}"  # hs.append(h): the list of values grows
             else:
                 qualified = f"method.{func.attr}"
         else:
-            raise self.program.error("only named functions can be called", node)
+            callee, values = values[0], values[1:]
+            if not isinstance(callee, Function):
+                raise self.program.error("only functions can be called", node)
+            kwargs = {k.arg: v for k, v in zip(node.keywords, values[len(node.args):])}
+            return self.call_function(callee, values[:len(node.args)], kwargs, node)
         handler = CALLS.get(qualified)
         if handler is None:
             raise self.program.error(f"unknown function '{self.what(func)}'", node)
@@ -397,6 +415,10 @@ class Tracer:
         return handler(self, node, value)
 
     def subscript(self, node: ast.Subscript, value: Any, index: Any) -> Any:
+        if isinstance(value, (tuple, list)) and isinstance(index, Var):
+            index = self.static_int(index, node)
+        if isinstance(value, (tuple, list)) and isinstance(index, slice):
+            return value[index]
         if isinstance(value, (tuple, list)) and isinstance(index, int):
             if not -len(value) <= index < len(value):
                 raise self.program.error(f"index {index} is out of range for {value}", node)
@@ -471,6 +493,15 @@ ATTRIBUTES: dict[str, Callable[[Tracer, ast.Attribute, Var], Any]] = {}
 MODULE_VALUES: dict[str, Any] = dict(MODULE_CONSTANTS)
 
 
+def _is_static(value: Any) -> bool:
+    """A value known while tracing (not a graph value)."""
+    return not isinstance(value, Var)
+
+
+STATIC_COMPARE = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt,
+                  ast.LtE: operator.le, ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -500,7 +531,20 @@ def _short(value: Any) -> str:
 
 def _op_text(op: ast.operator) -> str:
     return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-            ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}.get(type(op), type(op).__name__)
+            ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&",
+            ast.BitOr: "|"}.get(type(op), type(op).__name__)
+
+
+STATIC = "static:"
+
+
+def static_kind(value: int) -> str:
+    """The kind of an input whose integer value the trace knows (``static:3``)."""
+    return f"{STATIC}{int(value)}"
+
+
+def static_value(kind: str) -> int:
+    return int(kind[len(STATIC):])
 
 
 def trace(program: Program, shapes: dict[str, Shape] | None = None,
@@ -509,4 +553,4 @@ def trace(program: Program, shapes: dict[str, Shape] | None = None,
     return Tracer(program, shapes, kinds).run()
 
 
-from . import numpy_api  # noqa: E402,F401  -- registers the NumPy API handlers
+from . import numpy_api, pybuiltins  # noqa: E402,F401  -- register the call handlers

@@ -24,7 +24,8 @@ def run_with(module, source: str, args: dict):
     """Run the test program's ``f`` with ``np`` bound to ``module``."""
     namespace = {"np": module}
     exec(compile(source, "<test program>", "exec"), namespace)  # the test's own code
-    return namespace["f"](**args)
+    # Programs may update arrays in place (x[0] = ...): each run gets its own copies.
+    return namespace["f"](**{k: v.copy() if hasattr(v, "copy") else v for k, v in args.items()})
 
 
 def central_vjp(source: str, args: dict, name: str, dout, h: float = 1e-6) -> np.ndarray:

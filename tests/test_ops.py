@@ -426,6 +426,8 @@ COMPARE_REFERENCE = {
     "le": lambda a, b: a <= b, "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
     "isfinite": lambda a: np.abs(a) < np.inf, "isnan": lambda a: a != a,
     "isinf": lambda a: np.abs(a) == np.inf,
+    "logical_and": lambda a, b: (a != 0) * (b != 0) > 0, "logical_or": lambda a, b: (a != 0) + (b != 0) > 0,
+    "logical_xor": lambda a, b: (a != 0) != (b != 0), "logical_not": lambda a: a == 0,
 }
 
 

@@ -158,6 +158,9 @@ class Make:
 
 
 DEF = "def f(x):\n    {}\n    return x"
+# Branches, helpers, comprehensions, in-place updates and private names were refused here until
+# symdiff learned them; tests/test_constructs.py checks that they now compute the right numbers
+# (and the payloads below that hide in them are still refused).
 HOSTILE = [
     # ---- code injection through names and calls
     ("import_system", "__import__('os').system('touch SENTINEL')", True),
@@ -192,7 +195,6 @@ HOSTILE = [
     ("try", "def f(x):\n    try:\n        y = x\n    except Exception:\n        y = 1\n    return y",
      True),
     ("while", "def f(x):\n    while True:\n        x = x + 1\n    return x", True),
-    ("if", "def f(x):\n    if x > 0:\n        x = -x\n    return x", True),
     ("global", DEF.format("global np"), True),
     ("nonlocal", DEF.format("nonlocal y"), True),
     ("class", "class A:\n    pass", True),
@@ -200,7 +202,6 @@ HOSTILE = [
     ("raise", DEF.format("raise SystemExit"), True),
     ("yield", DEF.format("yield x"), True),
     ("async", "async def f(x):\n    return x", True),
-    ("nested_def", "def f(x):\n    def g(y):\n        return y\n    return g(x)", True),
     ("match", "match x:\n    case 1:\n        pass", True),
     # ---- literals that are not real numbers
     ("string", "'SENTINEL'", True),
@@ -218,11 +219,7 @@ HOSTILE = [
     ("double_star", "exp(**x)", True),
     ("dict", "{x: 1}", True),
     ("set", "{x, 1}", True),
-    ("ifexp", "x if x > 0 else -x", True),
-    ("boolop", "x and y", True),
-    ("chained_comparison", "0 < x < 1", True),
     ("call_result", "exp(x)(y)", True),
-    ("slice_assign", "def f(x):\n    x[0:1] = 1\n    return x", True),
     # ---- resource bombs
     ("deep_parentheses", Make(lambda s: "(" * 10_000 + "x" + ")" * 10_000), True),
     ("deep_unary_minus", Make(lambda s: "-" * 100_000 + "x"), False),
@@ -250,8 +247,6 @@ HOSTILE = [
     ("cr_hides_look_alike", pytest.param(
         "#\r\uff58 + 1", True)),
     # ---- mutation of inputs
-    ("subscript_assign", "def f(x):\n    x[0] = 1\n    return x", True),
-    ("augmented_input", "def f(x):\n    x += 1\n    return x", True),
     ("attribute_assign", "def f(x):\n    x.y = 1\n    return x", True),
     ("attribute_assign_dunder", "def f(x):\n    x.__class__ = 1\n    return x", True),
     # ---- function shapes symdiff does not take
@@ -262,16 +257,12 @@ HOSTILE = [
     ("no_parameters", "def f():\n    return 1", True),
     ("no_return", "def f(x):\n    y = x", True),
     ("bare_return", "def f(x):\n    return", True),
-    ("return_not_last", "def f(x):\n    return x\n    y = x", True),
-    ("two_defs", "def f(x):\n    return x\ndef g(x):\n    return x", True),
     ("two_statements", "x\ny", True),
     # ---- names
-    ("underscore_name", "_x * 2", True),
     ("dunder_name", "__name__", True),
     ("reserved_np_assign", DEF.format("np = 1"), True),
     ("reserved_math_assign", DEF.format("math = x"), True),
     ("reserved_np_param", "def f(np):\n    return np", True),
-    ("assign_function_name", DEF.format("exp = x"), True),
     ("reserved_dout", pytest.param("dout * x", True)),
     ("bitwise_operator", pytest.param("x & y", True)),
     # ---- not source at all

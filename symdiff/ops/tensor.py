@@ -447,3 +447,58 @@ register(Op("scatter", -1, "", None, kind="structural",
             numeric_vjp=lambda n, pos, g, args, out: None if pos else
             np.broadcast_to(g, out.shape)[numeric_index(n.attrs[0], args[1:])],
             symbol="scatter", copies=True, makes_float64=True))
+
+
+# ------------------------------------------------------------------------------- x[i] = v
+# A functional update: a new array equal to x except at the index, which holds v (broadcast).
+# Its gradient stops at the overwritten region (x's gradient is zero there) and v receives that
+# region of the upstream gradient, summed over what v was broadcast along.
+def _setitem_shape(graph, args, attrs):
+    x, value = graph.shape(args[0]), graph.shape(args[1])
+    region = _index_shape(graph, [args[0], *args[2:]], attrs)
+    try:
+        np.broadcast_to(np.zeros(value, dtype=np.int8), region)
+    except ValueError:
+        raise GraphShapeError(f"cannot assign a value of shape {value} into a region of shape "
+                              f"{region}") from None
+    return x
+
+
+def _setitem_lines(w, n, target):
+    (spec,) = n.attrs
+    index = index_text(w, spec, n.args[2:])
+    return [f"{target} = {w.expr(n.args[0], PREC_ATOM)}.copy()",
+            f"{target}[{index}] = {w.expr(n.args[1])}"]
+
+
+def _setitem_vjp(graph, n, pos, g):
+    node = graph[n]
+    if pos > 1:
+        return None  # index arrays
+    g = expand(graph, g, node.shape)
+    arrays = node.args[2:]
+    if pos == 0:
+        return graph.apply("setitem", g, graph.const(0.0), *arrays, attrs=node.attrs)
+    return graph.apply("index", g, *arrays, attrs=node.attrs)
+
+
+def _numeric_setitem(n, args):
+    out = np.array(args[0], dtype=np.result_type(args[0], args[1]), copy=True)
+    out[numeric_index(n.attrs[0], args[2:])] = args[1]
+    return out
+
+
+def _numeric_setitem_vjp(n, pos, g, args, out):
+    if pos > 1:
+        return None
+    g = np.array(np.broadcast_to(g, out.shape), dtype=float)
+    index = numeric_index(n.attrs[0], args[2:])
+    if pos == 0:
+        g[index] = 0.0
+        return g
+    return _sum_to(g[index], np.shape(args[1]))
+
+
+register(Op("setitem", -1, "", None, kind="structural", shape_fn=_setitem_shape,
+            statement=_setitem_lines, vjp=_setitem_vjp, numeric=_numeric_setitem,
+            numeric_vjp=_numeric_setitem_vjp, symbol="[]=", copies=True))
