@@ -185,6 +185,8 @@ def _check_labels(params: list[str], arrays: list, spec: Any) -> None:
                 or int(np.prod(np.shape(a))) == 0:
             continue
         bound = spec.index_bounds[name]
+        if bound is None:
+            continue  # an integer input that does not index (only compared, say)
         low, high = int(a.min()), int(a.max())
         if low < -bound or high >= bound:
             raise InputError(f"input {name!r} holds index {high if high >= bound else low}, "

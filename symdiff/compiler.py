@@ -109,8 +109,7 @@ class Compiled:
         try:
             self.generic = self._specialize(None, {p: "index" for p in self.index_params})
         except NeedsStatic as exc:
-            self._learn_static(exc.name)
-            self.generic = None
+            self._learn_static(exc)
         if shapes is not None and not isinstance(shapes, dict):
             raise InputError(f"shapes= must be a dict of input name -> shape, got {shapes!r}"[:200])
         shapes = shapes or program.annotated_shapes()
@@ -222,9 +221,10 @@ class Compiled:
             try:
                 spec = self._specialize(shapes, kinds, seeded, single)
             except NeedsStatic as exc:
-                # An integer input sets a size or a loop count: specialize on its value too.
-                self._learn_static(exc.name)
-                return self.specialization(args, dout)
+                # An integer input sets a size or a loop count (specialize on its value too),
+                # or serves as an index array (kept integer): the caller coerces again.
+                self._learn_static(exc)
+                raise
             self._cache[key] = spec
             if len(self._cache) > MAX_SPECIALIZATIONS:
                 self._cache.pop(next(iter(self._cache)))  # the oldest: a bound on memory
@@ -232,13 +232,31 @@ class Compiled:
             self._last = spec
         return spec
 
-    def _learn_static(self, name: str) -> None:
-        if name in self.static_params:
-            raise SymdiffError(f"internal: {name!r} is static but was traced as a value")
-        self.static_params.append(name)
+    def _specialized(self, args: list, dout: Any = None) -> tuple[list, Specialization]:
+        """The coerced arguments and their specialization. Tracing may find that an integer
+        input sets a size or indexes: then the arguments are coerced again and traced again."""
+        for _ in range(len(self.params) + 1):
+            arrays = self._coerce(args)
+            if self.generic is not None:
+                _check_broadcast(self.params, arrays)
+            try:
+                return arrays, self.specialization(arrays, _dout_like(dout, arrays))
+            except NeedsStatic:
+                continue
+        raise SymdiffError(f"{self.program.name}: could not settle which inputs are integers")
+
+    def _learn_static(self, exc: NeedsStatic) -> None:
+        name = exc.name
+        known = self.static_params if exc.kind == "static" else self.index_params
+        if name in known:
+            raise SymdiffError(f"internal: {name!r} is {exc.kind} but was traced as a value")
+        if exc.kind == "static":
+            self.static_params.append(name)
+        else:
+            self.index_params.add(name)
         self.generic = None
         if name in self.wrt:
-            self.wrt = [w for w in self.wrt if w != name]  # a size has no gradient
+            self.wrt = [w for w in self.wrt if w != name]  # sizes and indices have no gradient
 
     def _static_values(self, args: list) -> dict[str, int]:
         """The values of the integer inputs that set sizes or counts (checked integers)."""
@@ -311,11 +329,8 @@ class Compiled:
                     *[float(a) for a in args])
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass  # a domain error in math: NumPy gives the IEEE answer (inf/nan) instead
-        arrays = self._coerce(args)
-        if spec is not None:
-            _check_broadcast(self.params, arrays)
+        arrays, spec = self._specialized(args, dout)
         dout = _dout_like(dout, arrays)
-        spec = self.specialization(arrays, dout)
         if self.index_params:
             _check_labels(self.params, arrays, spec)
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
@@ -333,10 +348,7 @@ class Compiled:
 
     def forward(self, /, *args: Any, **kwargs: Any):
         """The layer API's forward pass: ``out, cache = g.forward(...)``."""
-        arrays = self._coerce(self._bind(args, kwargs))
-        if self.generic is not None:
-            _check_broadcast(self.params, arrays)
-        spec = self.specialization(arrays)
+        arrays, spec = self._specialized(self._bind(args, kwargs))
         self._last_forward = spec
         out, cache = self._layer_api(spec)["forward"](*arrays)
         return out, Cache(cache, spec, self._token, out)
@@ -456,6 +468,15 @@ class Compiled:
 
 
 # ==================================================================== helpers
+def _integral_array(value: Any, name: str) -> np.ndarray:
+    """An input first taken for floats, now needed as an index array: it must hold integers."""
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
+        raise InputError(f"input {name!r} is used as an index, so it must hold integers")
+    return _coerce_index(array.astype(np.intp) if array.dtype.kind == "f" else array, name)
+
+
+# ==================================================================== helpers (calling)
 DISPATCH_TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwargs):
     try:
         if {all_floats} and dout is None and not _rest and not _kwargs:

@@ -106,7 +106,7 @@ def check_function(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
         shape = graph.shape(graph.inputs[p])
         shape = () if shape is None else shape
         if graph[graph.inputs[p]].attrs[1] == "index":
-            inputs.append(f'"{p}": rng.integers(0, {index_bound(graph, p)}, size={shape})')
+            inputs.append(f'"{p}": rng.integers(0, {index_bound(graph, p) or 2}, size={shape})')
         else:
             inputs.append(f'"{p}": _sample(rng, {shape})')
     name = program.name
@@ -171,16 +171,27 @@ def check_gradients(seed=0, rtol=1e-5, samples=20):
     return worst'''
 
 
-def index_bound(graph: Graph, name: str) -> int:
-    """The size of the axis an index input selects along (labels must be below it)."""
-    input_id = graph.inputs[name]
-    for node in graph.nodes:
-        if node.op == "index" and input_id in node.args[1:]:
-            array_pos = node.args[1:].index(input_id)
-            for axis, item in enumerate(node.attrs[0]):
-                if item[0] == "array" and item[1] == array_pos:
-                    return graph.shape(node.args[0])[axis]
-    return 1
+FOLLOWS = ("reshape", "transpose", "expand", "copy")  # ops whose values are their argument's
+
+
+def index_bound(graph: Graph, name: str) -> int | None:
+    """The size of the axis an index input selects along (labels must be below it): the
+    smallest over its uses, directly or through reshapes and indexing; None if it never
+    indexes (an integer input only compared, say)."""
+    derived = {graph.inputs[name]}
+    bounds = []
+    for node_id, node in enumerate(graph.nodes):
+        if node.op in FOLLOWS and node.args[0] in derived or \
+                node.op == "index" and node.args[0] in derived:
+            derived.add(node_id)
+        if node.op != "index":
+            continue
+        axis = 0
+        for item in node.attrs[0]:
+            if item[0] == "array" and node.args[1 + item[1]] in derived:
+                bounds.append(graph.shape(node.args[0])[axis])
+            axis += item[0] != "newaxis"
+    return min(bounds) if bounds else None
 
 
 def _spec(program, graph, backward, name, params, docstring) -> codegen.FunctionSpec:

@@ -67,6 +67,8 @@ def _sequence(t: Tracer, node, items, what: str = "a list of arrays") -> list:
 
 def _int_tuple(t: Tracer, node, value, what: str) -> tuple[int, ...]:
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    # An integer input here is a size: the program specializes on its value.
+    items = tuple(t.static_int(v, node) if isinstance(v, Var) else v for v in items)
     if not all(_is_int(v) for v in items):
         raise t.program.error(f"{what} must be an integer constant or a tuple of them", node)
     return items

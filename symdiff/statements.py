@@ -410,14 +410,19 @@ class Statements:
 
     def is_integer(self, value: Any) -> bool:
         """A traced value that holds integers: an integer input, or what reshapes, indexing and
-        transposes make of one, or an integer result (argmax)."""
+        transposes make of one, or an integer result (argmax). An input that was taken for a
+        float (it is not written as an index itself) is asked for again as an integer array."""
         if not isinstance(value, Var):
             return False
         n = value.node
         while True:
             node = self.graph[n]
             if node.op == "input":
-                return node.attrs[1] == "index"
+                if node.attrs[1] == "index":
+                    return True
+                if node.attrs[0] in self.program.params:
+                    raise NeedsStatic(node.attrs[0], "index")
+                return False
             if OPS[node.op].integer:
                 return True
             if node.op not in ("reshape", "transpose", "index", "expand", "copy"):
@@ -496,11 +501,14 @@ class Statements:
 
 
 class NeedsStatic(Exception):
-    """An integer input is used as a size or a count: trace again with its value known."""
+    """An integer input is used as a size or a count (``kind="static"``: trace again with its
+    value known) or, through reshapes and indexing, as an index array (``kind="index"``: trace
+    again with it kept an integer array)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, kind: str = "static"):
         super().__init__(name)
         self.name = name
+        self.kind = kind
 
 
 _UNBOUND = object()

@@ -230,3 +230,23 @@ def test_svm_idiom_zeroes_the_correct_class():
     margins[np.arange(5), y] = 0
     assert value == pytest.approx(np.sum(margins) / 5)
     check_program(source, {"X": X, "y": y, "W": W}, wrt=["W"])
+
+
+def test_labels_flattened_inside_the_program_index_as_integers():
+    source = ("def f(x, y):\n    N, T, V = x.shape\n    x_flat = x.reshape(N * T, V)\n"
+              "    y_flat = y.reshape(N * T)\n"
+              "    p = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))\n"
+              "    p = p / np.sum(p, axis=1, keepdims=True)\n"
+              "    return -np.sum(np.log(p[np.arange(N * T), y_flat])) / N\n")
+    x, y = normal(2, 3, 4), rng.integers(0, 4, size=(2, 3))
+    g = symdiff.compile(source)
+    _, grads = g(x, y)
+    assert set(grads) == {"x"}  # labels are integers: no gradient
+    check_program(source, {"x": x, "y": y}, wrt=["x"])
+
+
+def test_integer_input_as_a_size_of_a_constructor():
+    source = "def f(x, N):\n    h = np.zeros((N, 3))\n    return np.sum((h + x) ** 2)\n"
+    g = symdiff.compile(source)
+    assert g(np.ones(3), 4)[0] == pytest.approx(12.0)
+    assert g(np.ones(3), 2)[0] == pytest.approx(6.0)
