@@ -370,7 +370,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", help="the point (default: random)")
     check.add_argument("--tol", type=float, default=1e-5, help="relative tolerance (1e-5)")
     check.add_argument("--seed", type=int, default=0, help="random seed for the point")
+    ops = sub.add_parser("ops", help="list the functions programs may call, with their "
+                         "derivatives", description="list the functions programs may call "
+                         "(from the op registry), with their derivatives and conventions")
+    ops.add_argument("--markdown", action="store_true", help="as the Markdown of docs/ops.md")
+    ops.set_defaults(func=cmd_ops)
     return parser
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    """Print the functions a program may call, from the op registry."""
+    from .optable import markdown, text_table
+    print(markdown() if args.markdown else text_table())
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

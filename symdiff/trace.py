@@ -64,6 +64,7 @@ def _elementwise(op: str) -> Handler:
             raise t.program.error(f"{t.what(node.func)}() takes {OPS[op].arity} argument"
                                   f"{'s' * (OPS[op].arity > 1)}, got {len(args)}", node)
         return t.apply(op, args, node)
+    handler.op = op  # the registry entry it calls (read by the op table)
     return handler
 
 
