@@ -133,3 +133,37 @@ def _xp_logsumexp(xp, x, axis, keepdims):
 HELPERS = {f.__name__: f for f in (_sum_to, _sign, _max_mask, _logsumexp, _namespace, _shape,
                                    _xp_array, _xp_sum_to, _xp_expand, _xp_scatter, _xp_max_mask,
                                    _xp_logsumexp)}
+
+
+# ---------------------------------------------------------------- reductions and scans
+def _prod_others(x, axis):
+    """For each element, the product of the other elements over ``axis`` (a tuple of axes).
+
+    The gradient of a product, computed from products to the left and to the right of each
+    position, never by dividing: exact where ``x`` has zeros."""
+    x = np.asarray(x)
+    kept = [a for a in _range(x.ndim) if a not in axis]
+    moved = np.transpose(x, kept + _list(axis))
+    flat = moved.reshape(moved.shape[:_len(kept)] + (-1,))
+    left = np.ones(flat.shape, dtype=flat.dtype)
+    right = np.ones(flat.shape, dtype=flat.dtype)
+    left[..., 1:] = np.cumprod(flat[..., :-1], axis=-1)
+    right[..., :-1] = np.cumprod(flat[..., :0:-1], axis=-1)[..., ::-1]
+    return np.transpose((left * right).reshape(moved.shape), np.argsort(kept + _list(axis)))
+
+
+def _cumprod_grad(x, g, axis):
+    """The gradient of ``np.cumprod(x, axis)`` for the upstream gradient ``g``, exact where
+    ``x`` has zeros: ``dx[i] = prod(x[:i]) * s[i]`` with ``s[i] = g[i] + x[i+1] * s[i+1]``."""
+    g = np.moveaxis(np.broadcast_to(g, np.shape(x)), axis, -1)
+    x = np.moveaxis(np.asarray(x), axis, -1)
+    n = x.shape[-1]
+    before = np.ones(x.shape, dtype=np.result_type(x, g))
+    before[..., 1:] = np.cumprod(x[..., :-1], axis=-1)
+    s = np.array(g, dtype=before.dtype)
+    for i in _range(n - 2, -1, -1):
+        s[..., i] += x[..., i + 1] * s[..., i + 1]
+    return np.moveaxis(before * s, -1, axis)
+
+
+HELPERS.update({f.__name__: f for f in (_prod_others, _cumprod_grad)})

@@ -76,6 +76,8 @@ def dtype_classes(graph, nodes) -> dict[int, str]:
             classes[n] = "W"
         elif OPS[node.op].kind == "compare":
             classes[n] = "B"
+        elif OPS[node.op].integer:
+            classes[n] = "O"
         elif node.op in FLOAT64_MAKERS:
             classes[n] = "O" if single else "F"
         elif node.op in CASTS:

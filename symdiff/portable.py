@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from .errors import SymdiffError
-from .ops import PREC_ATOM, PREC_MUL
+from .ops import OPS, PREC_ATOM, PREC_MUL
+from .ops.core import NP_NAME
 
 NP_SHAPE = re.compile(r"\bnp\.shape\(")
 NP = re.compile(r"\bnp\.")
@@ -36,6 +37,29 @@ def check(node) -> None:
             item[0] == "slice" and item[3] is not None and item[3] < 0 for item in node.attrs[0]):
         raise SymdiffError("backend='array_api' does not take negative slice steps (x[::-1]): "
                            "the array API standard leaves them out; use the NumPy backend")
+    check_standard(node)
+
+
+# NumPy functions an entry may print (its ``uses``) whose spelling the standard does not share:
+# np.var's ddof is the standard's correction, np.cumsum its cumulative_sum, np.linalg an optional
+# extension, np.diff/np.einsum/np.diagonal absent, and a write through np.moveaxis(t, ...)[...]
+# needs a mutable view. An op printing one (or calling a helper without an array-API twin) is
+# refused for backend="array_api" at compile time, unless this module prints it.
+NON_STANDARD_USES = frozenset({"var", "cumsum", "cumprod", "diff", "einsum", "linalg", "diagonal",
+                               "moveaxis"})
+
+
+def check_standard(node) -> None:
+    """Refuse at compile time an op whose NumPy spelling is not the standard's."""
+    op = OPS[node.op]
+    if node.op in PRINTERS or node.op in STATEMENTS:
+        return
+    names = {name for text in op.uses for name in NP_NAME.findall(text)}
+    if names & NON_STANDARD_USES or op.helpers and not set(op.helpers) <= set(HELPER_NAMES):
+        spelled = ", ".join(sorted(op.uses)) or ", ".join(op.helpers)
+        raise SymdiffError(f"backend='array_api' cannot compute {node.op} ({spelled}): the "
+                           "array API standard has no such function with NumPy's arguments; "
+                           "use the NumPy backend")
 
 
 def helpers(names: set[str]) -> set[str]:

@@ -35,6 +35,8 @@ NUMPY_FUNCTIONS = printed_names("np") | frozenset({
 XP_FUNCTIONS = NUMPY_FUNCTIONS | printed_names("xp") | frozenset({
     "permute_dims", "astype", "asarray", "float64", "expand_dims", "broadcast_to", "reshape",
     "argmax", "argmin", "isfinite", "squeeze", "full", "zeros_like", "ones_like", "arange"})
+# np.linalg functions: the ones the entries print (np.linalg.inv...).
+LINALG_FUNCTIONS = printed_names("np.linalg")
 ALIASES = frozenset(alias(name) for name in ALIASABLE)
 MATH_FUNCTIONS = printed_names("math") | frozenset({
     "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow", "fabs", "inf", "nan", "pi",
@@ -208,6 +210,10 @@ def _check_attribute(node: ast.Attribute) -> None:
             _fail(node, f"math.{node.attr}")
     elif isinstance(node.value, ast.Attribute) and node.value.attr == "add" and node.attr == "at":
         return
+    elif isinstance(node.value, ast.Attribute) and node.value.attr == "linalg" \
+            and isinstance(node.value.value, ast.Name) and node.value.value.id == "np":
+        if node.attr not in LINALG_FUNCTIONS:
+            _fail(node, f"np.linalg.{node.attr}")
     elif node.attr not in METHODS:
         _fail(node, f"method .{node.attr}")
 

@@ -11,6 +11,8 @@ from .core import (A, ARG_SYMBOLS, B, C, ELEMENTWISE_KINDS, OPS, PREC_ADD, PREC_
 from . import elementwise  # noqa: F401  -- registers the elementwise entries
 from . import tensor  # noqa: F401  -- registers the structural entries
 from . import shape  # noqa: F401  -- registers the shape entries and constant arrays
+from . import reductions  # noqa: F401  -- var, prod, cumsum, cumprod, diff, argmax, argmin
+from . import linalg  # noqa: F401  -- inv, det, solve, cholesky, einsum, diagonals...
 
 index_spellings()
 

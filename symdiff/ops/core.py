@@ -139,6 +139,7 @@ class Op:
     makes_float64: bool = False      # its NumPy spelling makes float64 whatever the inputs
     casts: bool = False              # its dtype is not its arguments' (astype, argsort): buffer reuse
                                      # never writes it, or what is computed from it
+    integer: bool = False            # an integer result (argmax): no gradient, never a float buffer
     # For the op table and the op sweep: the convention at kinks, and the inputs it is tested on.
     kink: str = ""
     domain: tuple[float, float] = (-2.0, 2.0)
@@ -200,11 +201,13 @@ MATH_NAME = re.compile(r"\bmath\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 XP_NAME = re.compile(r"\bxp\.([A-Za-z_][A-Za-z0-9_]*)")
+LINALG_NAME = re.compile(r"\bnp\.linalg\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def printed_names(module: str) -> frozenset[str]:
-    """Every ``np.``, ``math.`` or ``xp.`` name (``module``) an entry's spellings print."""
-    pattern = {"np": NP_NAME, "math": MATH_NAME, "xp": XP_NAME}[module]
+    """Every ``np.``, ``math.``, ``xp.`` or ``np.linalg.`` name (``module``) an entry's spellings
+    print."""
+    pattern = {"np": NP_NAME, "math": MATH_NAME, "xp": XP_NAME, "np.linalg": LINALG_NAME}[module]
     names: set[str] = set()
     for op in OPS.values():
         for text in (op.numpy, op.math, op.xp, *op.inplace, *op.inplace_fresh, *op.uses):
