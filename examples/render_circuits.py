@@ -21,8 +21,8 @@ import warnings
 from pathlib import Path
 
 import symdiff
-from symdiff.gates import Circuit, explain
-from symdiff.visual import render
+from symdiff.teach import Circuit, explain
+from symdiff.teach import render
 
 CIRCUIT = "(x + y) * z"
 CIRCUIT_POINT = dict(x=-2.0, y=5.0, z=-4.0)

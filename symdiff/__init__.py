@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 from .compiler import Compiled, Gradients, compile, gradients  # noqa: E402,A004
 from .higher import Hessian, HessianVectorProduct, Jacobian, hessian, hvp, jacobian  # noqa: E402
 from .errors import InputError, ParseError, ShapeError, SourceError, SymdiffError  # noqa: E402
-from .gates import Circuit, Gate, explain, latex_gradients  # noqa: E402
-from .visual import render, to_dot  # noqa: E402
+from .teach import Circuit, Gate, explain, latex_gradients  # noqa: E402
+from .teach import render, to_dot  # noqa: E402
 
 Graph = Circuit   # the lecture's forward()/backward() gate API: symdiff.Graph("(x+y)*z")
 

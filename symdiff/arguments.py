@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from . import emit, inplace
+from .codegen import emit, inplace
 from .errors import InputError
-from .graph import Graph
+from .ir.graph import Graph
 
 
 def bind_arguments(name: str, params: list[str], args: tuple, kwargs: dict) -> dict[str, Any]:

@@ -19,15 +19,16 @@ from typing import Any, Sequence
 import numpy as np
 import sympy
 
-from . import __version__, budget
+from . import __version__
+from .frontend import budget
 from .check import check_gradients
 from .compiler import Compiled, gradients, second_derivatives
 from .higher import Hessian
 from .errors import SymdiffError
-from .files import check_path, same_file, write_atomic
-from .frontend import parse, parse_file_function
-from .gates import Circuit, explain, latex_gradients
-from .verify import verify_template
+from .frontend.files import check_path, same_file, write_atomic
+from .frontend.parse import parse, parse_file_function
+from .teach import Circuit, explain, latex_gradients
+from .codegen.verify import verify_template
 
 FILE_SOURCE = re.compile(r"^(?P<path>[^:]+\.py)(?::(?P<name>[A-Za-z_]\w*))?$")
 EXIT_USAGE = 2
@@ -173,7 +174,7 @@ def cmd_grad(args) -> int:
 def cmd_graph(args) -> int:
     """The computational graph as DOT (standard output) or pictures (-o): values and gradients
     on the wires with --at."""
-    from .visual import render, to_dot, to_svg
+    from .teach import render, to_dot, to_svg
 
     program = load_program(args.source)
     budget.check_printing(program, budget.MAX_PRINTED, "symdiff graph draws programs of",

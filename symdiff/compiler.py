@@ -20,16 +20,16 @@ from typing import Any, Callable
 import numpy as np
 import sympy
 
-from . import emit
-from .adjoint import Backward, differentiate
+from .codegen import emit
+from .ad.adjoint import Backward, differentiate
 from .errors import InputError, SymdiffError
-from .files import check_path, write_atomic
-from .names import function_text
-from .frontend import Program, parse
-from .graph import Graph, Shape
-from .symbolic import to_sympy
-from .trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
-from .verify import verify_module
+from .frontend.files import check_path, write_atomic
+from .codegen.names import function_text
+from .frontend.parse import Program, parse
+from .ir.graph import Graph, Shape
+from .ad.symbolic import to_sympy
+from .frontend.trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
+from .codegen.verify import verify_module
 from .arguments import check_graph_sizes, _check_generic_douts
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
     _check_broadcast, _check_douts, _check_labels, _check_wrt, _coerce, _coerce_foreign,
@@ -457,10 +457,12 @@ class Compiled:
         """The traced graph (forward and gradient nodes) of the current specialization."""
         return self._current().graph
 
-    def _repr_svg_(self) -> str:
-        """In Jupyter a compiled function displays as its computational graph."""
-        from .visual import to_svg
-        return to_svg(self)
+    # Set by symdiff.teach.pictures when imported (the pictures import the compiler, not the
+    # other way round): in Jupyter a compiled function displays as its computational graph.
+    draw_svg: Callable | None = None
+
+    def _repr_svg_(self) -> str | None:
+        return None if Compiled.draw_svg is None else Compiled.draw_svg(self)
 
     def __repr__(self) -> str:
         return (f"<symdiff.Compiled {self.program.name}({', '.join(self.params)}) "

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_size
-from .adjoint import Backward, differentiate
-from .codegen import Namer
+from .ad.adjoint import Backward, differentiate
+from .codegen.writer import Namer
 from .compiler import Compiled, _check_wrt, _coerce, _is_duck_array
 from .errors import InputError, SymdiffError
-from .frontend import parse
-from .graph import Graph
+from .frontend.parse import parse
+from .ir.graph import Graph
 
 
 class HessianVectorProduct(Compiled):

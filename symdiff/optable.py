@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sympy
 
 from .ops import OPS, Y
-from .trace import CALLS
+from .frontend.trace import CALLS
 
 ARG_NAMES = ("a", "b", "c")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import symdiff
-from symdiff.interpret import Interpreter
+from symdiff.ad.interpret import Interpreter
 
 try:  # JAX is an optional oracle: installed by developers, not required in CI.
     import jax

@@ -11,10 +11,10 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import symdiff
-from symdiff import blocked
+from symdiff.codegen import blocked
 from symdiff.compiler import Compiled
-from symdiff.frontend import parse
-from symdiff.interpret import Interpreter
+from symdiff.frontend.parse import parse
+from symdiff.ad.interpret import Interpreter
 
 from test_properties import FORMULAS, VARIABLES
 

@@ -10,7 +10,7 @@ import pytest
 
 import symdiff
 from symdiff.compiler import compile_graph
-from symdiff.graph import Graph
+from symdiff.ir.graph import Graph
 from symdiff.ops import OPS
 
 LOW_PRECEDENCE = ["add", "sub", "neg", "mul", "div", "pow"]
@@ -20,7 +20,7 @@ LOW_PRECEDENCE = ["add", "sub", "neg", "mul", "div", "pow"]
 @pytest.mark.parametrize("wrapper", LOW_PRECEDENCE)
 def test_every_op_parenthesizes_compound_arguments(op, wrapper):
     """op(u ∘ v, ...) must print as op((u ∘ v), ...): compare the code with the interpreter."""
-    from symdiff.interpret import Interpreter
+    from symdiff.ad.interpret import Interpreter
     g = Graph()
     u, v = g.input("u", None), g.input("v", None)
     inner = g.apply(wrapper, u, v) if OPS[wrapper].arity == 2 else g.apply(wrapper, u)

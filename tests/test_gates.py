@@ -8,8 +8,8 @@ import pytest
 import sympy
 
 import symdiff
-from symdiff.gates import Circuit, Graph, explain, format_number, latex_gradients
-from symdiff.interpret import Interpreter
+from symdiff.teach import Circuit, Graph, explain, format_number, latex_gradients
+from symdiff.ad.interpret import Interpreter
 
 CIRCUIT = "(x+y)*z"
 CIRCUIT_POINT = dict(x=-2.0, y=5.0, z=-4.0)

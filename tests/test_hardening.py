@@ -15,7 +15,7 @@ import pytest
 import symdiff
 from symdiff.compiler import load_module
 from symdiff.errors import InputError, SymdiffError
-from symdiff.verify import GeneratedCodeError, verify_template
+from symdiff.codegen.verify import GeneratedCodeError, verify_template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -11,10 +11,10 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import symdiff
-from symdiff import inplace
+from symdiff.codegen import inplace
 from symdiff.compiler import Compiled
-from symdiff.frontend import parse
-from symdiff.interpret import Interpreter
+from symdiff.frontend.parse import parse
+from symdiff.ad.interpret import Interpreter
 
 from test_properties import FORMULAS
 from test_properties_tensor import SHAPES, programs

@@ -13,7 +13,7 @@ import pytest
 
 import symdiff
 from oracle import check_program
-from symdiff.names import function_text
+from symdiff.codegen.names import function_text
 
 RNG = np.random.default_rng(11)
 

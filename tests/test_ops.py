@@ -21,8 +21,8 @@ import pytest
 
 import symdiff  # noqa: F401 -- imports every module, so every op that registers itself is in OPS
 from symdiff.compiler import compile_graph, load_module
-from symdiff.graph import Graph
-from symdiff.interpret import Interpreter
+from symdiff.ir.graph import Graph
+from symdiff.ad.interpret import Interpreter
 from symdiff.ops import OPS
 
 RELATIVE_STEP = 6e-6

@@ -7,7 +7,7 @@ every value is finite: division only by ``1 + e*e``, ``log(1 + e*e)``, ``sqrt(1 
 
 (a) the compiled function on Python floats (its pure-``math`` twin),
 (b) the compiled function on 1-element arrays (its NumPy code),
-(c) the node-by-node :class:`~symdiff.interpret.Interpreter` over the same graph, and
+(c) the node-by-node :class:`~symdiff.ad.interpret.Interpreter` over the same graph, and
 (d) central differences of the compiled value,
 
 must give the same value and gradients. Points within 1e-3 of a kink (abs, relu, max, min, sign)
@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 import symdiff
 from symdiff.check import numeric_gradient
 from symdiff.compiler import Compiled
-from symdiff.frontend import parse
-from symdiff.interpret import Interpreter
+from symdiff.frontend.parse import parse
+from symdiff.ad.interpret import Interpreter
 
 VARIABLES = ("x", "y", "z")
 MAX_DEPTH = 4

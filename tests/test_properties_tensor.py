@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import symdiff
 from symdiff.check import numeric_gradient
-from symdiff.interpret import Interpreter
+from symdiff.ad.interpret import Interpreter
 
 SHAPES = {"A": (3, 4), "B": (4, 3), "v": (4,)}
 SMOOTH = ["np.tanh({})", "np.sin({})", "np.exp(np.tanh({}))", "np.log(1 + {0} * {0})",

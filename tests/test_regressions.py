@@ -169,7 +169,7 @@ def test_two_gradients_are_never_one_array(n):
 
 def test_verify_allows_only_definitions_at_top_level_and_calls_to_block_functions():
     from symdiff.compiler import load_module
-    from symdiff.verify import GeneratedCodeError
+    from symdiff.codegen.verify import GeneratedCodeError
     with pytest.raises(GeneratedCodeError, match="top-level"):
         load_module('import numpy as np\nexec("1")\n\n\ndef exec(x):\n    return x\n', "f")
     with pytest.raises(GeneratedCodeError, match="call to 'exec'"):
@@ -237,7 +237,7 @@ def test_hvp_of_float32_inputs_is_float32_at_any_size():
 
 def test_verify_rejects_rebinding_what_generated_code_calls():
     from symdiff.compiler import load_module
-    from symdiff.verify import GeneratedCodeError
+    from symdiff.codegen.verify import GeneratedCodeError
     block = "import numpy as np\n\n\ndef _f_block(x):\n    return x\n\n\n"
     with pytest.raises(GeneratedCodeError, match="eval"):
         load_module(block + "def f(x):\n    _f_block = eval\n    return _f_block('7')\n", "f")

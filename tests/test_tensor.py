@@ -2,7 +2,7 @@
 
 Every gradient here is checked three ways: against a backward pass written by hand in NumPy
 (float64, to ~1e-12), against central differences on a few randomly chosen elements, and against
-the node-by-node :class:`symdiff.interpret.Interpreter` run over ``g.graph``.
+the node-by-node :class:`symdiff.ad.interpret.Interpreter` run over ``g.graph``.
 """
 
 import ast
@@ -21,7 +21,7 @@ import pytest
 import symdiff
 import symdiff.compiler
 from symdiff.check import numeric_gradient
-from symdiff.interpret import Interpreter
+from symdiff.ad.interpret import Interpreter
 
 reg = 1e-3  # read by the nets below as a module-level constant
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import symdiff
-from symdiff.gates import Circuit, format_number
-from symdiff.visual import GRAD_COLOR, VALUE_COLOR, render, to_dot, to_svg
+from symdiff.teach import Circuit, format_number
+from symdiff.teach import GRAD_COLOR, VALUE_COLOR, render, to_dot, to_svg
 
 CIRCUIT = "(x+y)*z"
 CIRCUIT_POINT = dict(x=-2.0, y=5.0, z=-4.0)
@@ -248,7 +248,7 @@ def test_output_is_deterministic():
         first = to_svg(NEURON, at=NEURON_POINT, engine=engine)
         assert to_svg(Circuit(NEURON), at=NEURON_POINT, engine=engine) == first
     assert to_dot(NEURON, at=NEURON_POINT) == to_dot(NEURON, at=NEURON_POINT)
-    code = ("import hashlib, symdiff.visual as v; "
+    code = ("import hashlib, symdiff.teach as v; "
             f"print(hashlib.sha256((v.to_svg({NEURON!r}, at={NEURON_POINT!r}, engine='python') "
             f"+ v.to_dot({NEURON!r}, at={NEURON_POINT!r})).encode()).hexdigest())")
     digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import sympy
 
-from ..helpers import _sum_to
+from ..runtime import _sum_to
 from .core import (A, B, PREC_ADD, PREC_COMPARE, PREC_IFELSE, PREC_MUL, PREC_POW, PREC_UNARY, Y,
                    Compare, Copysign, IsFinite, IsInf, IsNan, Op, Sign, Trunc, Where, register)
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..errors import SymdiffError
-from ..helpers import _cumprod_grad, _prod_others
+from ..runtime import _cumprod_grad, _prod_others
 from .core import PREC_ATOM, Op, register
 from .tensor import expand, keepdims_shape
 

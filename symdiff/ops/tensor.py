@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GraphShapeError
-from ..helpers import _logsumexp, _max_mask, _sum_to
+from ..runtime import _logsumexp, _max_mask, _sum_to
 from .core import PREC_ATOM, Op, register
 
 

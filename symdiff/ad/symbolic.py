@@ -16,8 +16,8 @@ from functools import lru_cache
 
 import sympy
 
-from .graph import Graph
-from .ops import ARG_SYMBOLS, OPS, Y, Compare, sympy_functions
+from ..ir.graph import Graph
+from ..ops import ARG_SYMBOLS, OPS, Y, Compare, sympy_functions
 
 Recipe = tuple
 MAX_SYMPY_DEPTH = 60

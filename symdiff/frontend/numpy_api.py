@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import ATTRIBUTES, ELLIPSIS, MODULE_VALUES, NEWAXIS, Tracer, Var, call
+from .calls import ATTRIBUTES, ELLIPSIS, MODULE_VALUES, NEWAXIS, Tracer, Var, call
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _axes(t: Tracer, node, axis, ndim: int) -> tuple[int, ...]:
 
 
 def _shape_error():
-    from .errors import ShapeError
+    from ..errors import ShapeError
     return ShapeError
 
 
@@ -406,5 +406,3 @@ def _constant_index(t: Tracer, node, items: list) -> list[tuple]:
 
 
 MODULE_VALUES["newaxis"] = NEWAXIS
-from . import numpy_linalg  # noqa: E402,F401  -- reductions, scans and linear algebra
-from . import numpy_shapes  # noqa: E402,F401  -- shape functions and array constructors

@@ -17,11 +17,12 @@ import keyword
 import math
 from dataclasses import dataclass, field
 
-from . import __version__, portable
-from .graph import Graph
-from .helpers import HELPERS
+from .. import __version__
+from . import portable
+from ..ir.graph import Graph
+from ..runtime import HELPERS
 from .inplace import InPlacePlan
-from .ops import OPS, PREC_ATOM, PREC_IFELSE, PREC_MUL, PREC_UNARY
+from ..ops import OPS, PREC_ATOM, PREC_IFELSE, PREC_MUL, PREC_UNARY
 
 MAX_INLINE_DEPTH = 8
 QUIET = "\x00"  # marks a statement to run under np.errstate (see FunctionWriter._guarded)

@@ -6,7 +6,7 @@ allow-list of node types and names, with limits on size and nesting checked befo
 recursive runs. Anything not on the list is a :class:`ParseError` naming the construct, with line,
 column and a caret.
 
-The checked program is then traced into a graph by :mod:`symdiff.trace`.
+The checked program is then traced into a graph by :mod:`symdiff.frontend.trace`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .errors import ParseError, SourceError
+from ..errors import ParseError, SourceError
 from .files import read_source  # regular files only, UTF-8, bounded
-from .verify import FORBIDDEN_NAMES
+from ..codegen.verify import FORBIDDEN_NAMES
 
 MAX_SOURCE_CHARS = 300_000
 MAX_AST_NODES = 150_000
@@ -381,8 +381,8 @@ def is_generated_private(name: str) -> bool:
     builtin's alias ``_len``, a block function ``_f_block``, a dunder)."""
     if not name.startswith("_") or name == "_":
         return False
-    from .helpers import HELPERS
-    from .names import ALIASABLE, alias
+    from ..runtime import HELPERS
+    from ..codegen.names import ALIASABLE, alias
     return (name in GENERATED_PRIVATE or name in HELPERS or name.startswith("__")
             or name.startswith("_xp_") or name.endswith("_block")
             or any(name == alias(b) for b in ALIASABLE))

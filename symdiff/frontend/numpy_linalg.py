@@ -15,16 +15,17 @@ largest ``|x|``.
 
 from __future__ import annotations
 
+
 import math
 import string
 
-from .trace import MODULE_VALUES, NEWAXIS, Module, Tracer, Var, call
+from .calls import MODULE_VALUES, Module, NEWAXIS, Tracer, Var, call
 
 MODULE_VALUES["linalg"] = Module("numpy.linalg")  # np.linalg.norm(...) calls "numpy.linalg.norm"
 
 
 def _shape_error():
-    from .errors import ShapeError
+    from ..errors import ShapeError
     return ShapeError
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .budget import check_loop
-from .ops import OPS
+from ..ops import OPS
 
 
 
@@ -94,7 +94,7 @@ class Continue(Exception):
 
 
 class Statements:
-    """The statement half of :class:`symdiff.trace.Tracer` (which supplies ``evaluate``,
+    """The statement half of :class:`symdiff.frontend.trace.Tracer` (which supplies ``evaluate``,
     ``apply``, ``lookup``, ``bind_name``...)."""
 
     path: int | None = None      # the value condition under which statements run (None: always)

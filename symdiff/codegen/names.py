@@ -6,7 +6,7 @@ functions use the user's names for their variables. A program called ``tuple``, 
 :func:`immunize` makes that impossible by construction: every builtin a function reads as a global
 is renamed to a private alias (``tuple`` -> ``_tuple``; user names never start with ``_``), and the
 module binds the aliases right after its imports, before any definition can shadow them. The
-verifier (:mod:`symdiff.verify`) then refuses any module that still reads a builtin by its global
+verifier (:mod:`symdiff.codegen.verify`) then refuses any module that still reads a builtin by its global
 name.
 """
 
@@ -133,7 +133,7 @@ def _alias_block(used: list[str]) -> list[str]:
 @lru_cache(maxsize=None)
 def helper_aliases(name: str) -> frozenset[str]:
     """The builtins a helper of symdiff/helpers.py calls through their aliases."""
-    from .helpers import HELPERS
+    from ..runtime import HELPERS
 
     tree = ast.parse(inspect.getsource(HELPERS[name]))
     return frozenset(n.id[1:] for n in ast.walk(tree) if isinstance(n, ast.Name)

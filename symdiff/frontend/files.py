@@ -14,7 +14,7 @@ import os
 import stat
 import tempfile
 
-from .errors import InputError, ParseError, SymdiffError
+from ..errors import InputError, ParseError, SymdiffError
 
 
 def check_path(path, what: str = "path") -> str:

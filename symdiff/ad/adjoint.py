@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .graph import Graph, broadcast_shapes
-from .ops import OPS
+from ..ir.graph import Graph, broadcast_shapes
+from ..ops import OPS
 from .symbolic import build, partial_recipes
 
 

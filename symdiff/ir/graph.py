@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterator
 
-from .errors import GraphShapeError
-from .ops import OPS, evaluate_constant, is_elementwise
+from ..errors import GraphShapeError
+from ..ops import OPS, evaluate_constant, is_elementwise
 
 Shape = tuple[int, ...] | None
 

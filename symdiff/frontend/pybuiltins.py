@@ -7,10 +7,11 @@ unrolls and an index into it is resolved at once. ``sum`` of arrays adds them up
 
 from __future__ import annotations
 
+
 import ast
 
 from .statements import MAX_ITERATIONS
-from .trace import Tracer, call
+from .calls import Tracer, call
 
 
 def _no_keywords(t: Tracer, node: ast.Call, kwargs: dict) -> None:

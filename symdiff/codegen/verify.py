@@ -1,7 +1,7 @@
 """The last fence: every generated module is re-parsed and checked before it is returned or run.
 
 Codegen only ever emits a small Python subset: assignments of arithmetic, calls to NumPy and
-``math`` functions from a fixed list, the helpers of :mod:`symdiff.helpers`, a few array methods.
+``math`` functions from a fixed list, the helpers of :mod:`symdiff.runtime`, a few array methods.
 This check walks the parsed module and rejects anything else, so that even a bug in codegen (or a
 name the frontend should have refused) cannot turn into code that does something other than
 arithmetic.
@@ -14,9 +14,9 @@ import inspect
 import re
 from functools import lru_cache
 
-from .errors import SymdiffError
-from .helpers import HELPERS
-from .ops import printed_names
+from ..errors import SymdiffError
+from ..runtime import HELPERS
+from ..ops import printed_names
 from .names import ALIASABLE, ALL_BUILTINS, alias, global_reads, helper_aliases
 
 # What codegen's own scaffolding prints (scatters' zeros, errstate, shapes, casts, helpers'
@@ -171,7 +171,7 @@ def _check_function(node: ast.FunctionDef) -> None:
 def _walk(tree: ast.AST, lines: list[str]):
     """Every node of the tree but the helpers' bodies (a leaner ast.walk: modules can be large).
 
-    A helper (a top-level function named as one in :mod:`symdiff.helpers`) is accepted only if its
+    A helper (a top-level function named as one in :mod:`symdiff.runtime`) is accepted only if its
     text is exactly that helper's source; its body is then not walked.
     """
     stack = [tree]

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from .errors import SymdiffError
-from .ops import OPS, PREC_ATOM, PREC_MUL
-from .ops.core import NP_NAME
+from ..errors import SymdiffError
+from ..ops import OPS, PREC_ATOM, PREC_MUL
+from ..ops.core import NP_NAME
 
 NP_SHAPE = re.compile(r"\bnp\.shape\(")
 NP = re.compile(r"\bnp\.")
@@ -79,7 +79,7 @@ def _transpose(w, n):
 
 
 def _sum_to(w, n):
-    from .ops.tensor import summed_axes
+    from ..ops.tensor import summed_axes
 
     (shape,) = n.attrs
     have = w.graph.shape(n.args[0])
@@ -97,7 +97,7 @@ def _scatter(w, n, target):
     """A scatter whose positions are distinct (constant slices, or ``s[np.arange(N), y]``) is
     one indexed write (``.at[].set`` on JAX's immutable arrays); one whose positions may repeat
     would need an add-at, which the standard does not have."""
-    from .ops.tensor import _advanced, _distinct_positions, index_text
+    from ..ops.tensor import _advanced, _distinct_positions, index_text
 
     spec, shape = n.attrs
     if _advanced(spec) and not _distinct_positions(w.graph, spec, n.args[1:]):

@@ -12,27 +12,18 @@ import ast
 import math
 import operator
 from collections import ChainMap
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from .errors import GraphShapeError, ShapeError
-from .frontend import MAX_EXPONENT, MAX_INT, MODULE_CONSTANTS, MODULES, RESERVED, Program
-from .graph import Graph, Shape
-from .ops import OPS, SPELLINGS
+from ..errors import GraphShapeError, ShapeError
+from .parse import MAX_EXPONENT, MAX_INT, MODULES, RESERVED, Program
+from ..ir.graph import Graph, Shape
+from ..ops import OPS, SPELLINGS
+from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
+                    call)
 from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
                          Var)
 
 MAX_GRAPH_NODES = 2_000_000
-
-
-class NeedsShapes(Exception):
-    """The program reads shapes or uses structural ops: trace it again with concrete shapes."""
-
-
-@dataclass(frozen=True, slots=True)
-class Module:
-    name: str        # "numpy" or "math"
-
 
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -42,20 +33,6 @@ STATIC_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operato
                  ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
 COMPARE_OPS = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq",
                ast.NotEq: "ne"}
-
-# Call handlers by qualified name: "builtin.max", "numpy.exp", "math.exp", "method.sum".
-Handler = Callable[["Tracer", ast.Call, list, dict], Any]
-CALLS: dict[str, Handler] = {}
-
-
-def call(*names: str):
-    """Register a call handler under one or more qualified names."""
-    def register(fn: Handler) -> Handler:
-        for name in names:
-            CALLS[name] = fn
-        return fn
-    return register
-
 
 def _elementwise(op: str) -> Handler:
     def handler(t: "Tracer", node: ast.Call, args: list, kwargs: dict):
@@ -490,8 +467,6 @@ class Tracer(Statements):
         return shape
 
 
-ATTRIBUTES: dict[str, Callable[[Tracer, ast.Attribute, Var], Any]] = {}
-MODULE_VALUES: dict[str, Any] = dict(MODULE_CONSTANTS)
 
 
 def _is_static(value: Any) -> bool:
@@ -554,4 +529,6 @@ def trace(program: Program, shapes: dict[str, Shape] | None = None,
     return Tracer(program, shapes, kinds).run()
 
 
-from . import numpy_api, pybuiltins  # noqa: E402,F401  -- register the call handlers
+# The handlers register themselves into CALLS when imported.
+from . import (numpy_api, numpy_constructors, numpy_linalg, numpy_shapes,  # noqa: E402,F401
+               pybuiltins)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .errors import SymdiffError
+from ..errors import SymdiffError
 
 # Syntax nodes that unrolled loops may evaluate in all (a 20,000-step loop of one short line,
 # x = x*y + 1, is about 140,000; compiling it takes about six seconds).

@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .codegen import FunctionSpec, FunctionWriter
-from .graph import Graph
+from .writer import FunctionSpec, FunctionWriter
+from ..ir.graph import Graph
 from .inplace import dtype_classes
-from .ops import is_elementwise
+from ..ops import is_elementwise
 
 BLOCK = 1 << 16      # elements per block: a few of its temporaries fit in a core's L2 cache
 MIN_SIZE = 1 << 18   # smaller arrays (under four blocks) are not worth the loop

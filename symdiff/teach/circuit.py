@@ -13,204 +13,39 @@ Each :class:`Gate` knows its label (``+``, ``*``, ``exp``, ``1/x``, ``@``...), i
 name for the value, or a generated one), the gates it reads, its forward value, the upstream
 gradient ``dL/d(gate)`` it received, its local gradients (SymPy expressions from the op's partial
 templates, and their numbers) and the gradient it sent to each input. The numbers come from
-:class:`symdiff.interpret.Interpreter`, the engine the generated code is tested against.
+:class:`symdiff.ad.interpret.Interpreter`, the engine the generated code is tested against.
 
 :func:`explain` prints the backward pass step by step; :func:`latex_gradients` gives the closed-form
-partial derivatives as LaTeX. Pictures of circuits are in :mod:`symdiff.visual`.
+partial derivatives as LaTeX (:mod:`symdiff.teach.explain`). Pictures of circuits are in
+:mod:`symdiff.teach.pictures`.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Iterator
 
 import numpy as np
 import sympy
-from sympy.printing.str import StrPrinter
 
-from .compiler import Compiled, bind_arguments, gradients
-from .errors import InputError, SymdiffError
-from .frontend import Program, parse
-from .graph import Graph as _Graph
-from .interpret import Interpreter, _vjp
-from .ops import ARG_SYMBOLS, OPS, PREC_ATOM, PREC_UNARY, Compare, Sigmoid, Sign, Y
-from .trace import NeedsShapes, trace
+from ..compiler import Compiled, bind_arguments
+from ..errors import SymdiffError
+from ..frontend.parse import Program, parse
+from ..ir.graph import Graph as _Graph
+from ..ad.interpret import Interpreter, _vjp
+from ..ops import ARG_SYMBOLS, OPS, Y
+from ..frontend.trace import NeedsShapes, trace
+from .labels import (_const_text, _readable, _statement_text, _sympy_number,
+                     format_number, gate_label)
 
-__all__ = ["Circuit", "Gate", "Local", "explain", "latex_gradients", "format_number"]
+# The views of a circuit that live in their own modules (pictures, explanations) register
+# here when imported, so that they import the circuit and not the other way round.
+VIEWS: dict[str, Any] = {}
+
+__all__ = ["Circuit", "Gate", "Local", "as_circuit"]
 
 # Names for the values the user did not name, in the lecture's spirit: q = x + y, f = q * z.
 _SIGMOID = sympy.Function("sigmoid")
 _NAME_POOL = ("q", "r", "s", "t", "u", "v", "w", "p", "g", "h", "k", "m")
-
-
-# ================================================================= numbers and labels
-def format_number(value: Any, digits: int = 2) -> str:
-    """A short, stable spelling of a number for pictures and explanations.
-
-    Integers print as integers (``-12``); others with ``digits`` decimals (``0.73``, ``-0.20``) or,
-    when that would hide the value, ``digits + 1`` significant digits (``0.00123``, ``1.5e+06``).
-    """
-    v = float(value)
-    if v != v:
-        return "nan"
-    if v in (float("inf"), float("-inf")):
-        return "inf" if v > 0 else "-inf"
-    if v.is_integer() and abs(v) < 1e6:
-        return str(int(v)) if v != 0 else "0"
-    if 10.0 ** -digits <= abs(v) < 1e5:
-        text = f"{v:.{digits}f}"
-    else:
-        text = f"{v:.{digits + 1}g}"
-    return "0" if float(text) == 0 and text.lstrip("-") in ("0", "0.0", "0.00") else text
-
-
-def _const_text(value: float) -> str:
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
-
-
-def _sympy_number(value: float) -> sympy.Expr:
-    fraction = Fraction(float(value))
-    if fraction.denominator <= 1024:
-        return sympy.Rational(fraction.numerator, fraction.denominator)
-    return sympy.Float(value)
-
-
-def gate_label(graph: _Graph, n: int) -> str:
-    """The label of node ``n`` in pictures: its gate, with a constant argument folded in.
-
-    ``add(x, 1)`` is the ``+1`` gate, ``div(1, x)`` the ``1/x`` gate, ``neg`` the ``*-1`` gate, as
-    on the lecture's slides; an input is labelled with its name.
-    """
-    node = graph[n]
-    if node.op == "input":
-        return node.attrs[0]
-    if node.op == "const":
-        return _const_text(node.value)
-    folded = _folded(graph, n)
-    if folded is not None:
-        return folded[0]
-    if node.op == "neg":
-        return "*-1"
-    label = OPS[node.op].gate
-    if node.op in ("sum", "max", "min", "logsumexp") and node.attrs and node.attrs[0] is not None:
-        axes = tuple(node.attrs[0])
-        arg_shape = graph.shape(node.args[0])
-        if arg_shape is None or len(axes) < len(arg_shape):      # not a reduction to a scalar
-            label += f" axis={axes[0] if len(axes) == 1 else axes}"
-    return label
-
-
-def _folded(graph: _Graph, n: int) -> tuple[str, int] | None:
-    """(label, position of the constant) when ``n`` is a binary gate with one constant input."""
-    node = graph[n]
-    if len(node.args) != 2 or OPS[node.op].kind not in ("elementwise", "compare"):
-        return None
-    consts = [graph[a].op == "const" for a in node.args]
-    if consts.count(True) != 1:
-        return None
-    k = consts.index(True)
-    c = graph[node.args[k]].value
-    ct = _const_text(c)
-    op = node.op
-    if op == "add":
-        label = f"+{ct}" if c >= 0 else f"-{_const_text(-c)}"
-    elif op == "mul":
-        label = f"*{ct}"
-    elif op == "sub":
-        label = (f"-{ct}" if c >= 0 else f"+{_const_text(-c)}") if k == 1 else f"{ct}-x"
-    elif op == "div":
-        label = f"/{ct}" if k == 1 else ("1/x" if c == 1 else f"{ct}/x")
-    elif op == "pow":
-        label = f"x^{ct}" if k == 1 else f"{ct}^x"
-    elif op in ("maximum", "minimum"):
-        label = f"{OPS[op].gate}({ct},x)" if k == 0 else f"{OPS[op].gate}(x,{ct})"
-    else:  # comparisons
-        label = f"{OPS[op].gate}{ct}" if k == 1 else f"{ct}{OPS[op].gate}"
-    return label, k
-
-
-class _NameWriter:
-    """Stands in for codegen's writer so that structural ops' printers spell a node over names."""
-
-    def __init__(self, graph: _Graph, names: dict[int, str]):
-        self.graph = graph
-        self.names = names
-
-    def expr(self, n: int, need: int = 0) -> str:
-        node = self.graph[n]
-        if node.op == "const":
-            text = _const_text(node.value)
-            return f"({text})" if text.startswith("-") and need > PREC_UNARY else text
-        return self.names[n]
-
-
-def _statement_text(graph: _Graph, n: int, names: dict[int, str]) -> str:
-    """Node ``n`` over its inputs' names: ``q * z``, ``exp(u)``, ``X @ W1``."""
-    node = graph[n]
-    spec = OPS[node.op]
-    writer = _NameWriter(graph, names)
-    if spec.printer is not None:
-        try:
-            text = spec.printer(writer, node)[0]
-        except Exception:  # pragma: no cover -- a printer that needs more of codegen's writer
-            text = None
-        if text is not None:
-            return text.replace("np.", "")
-    args = [writer.expr(a, PREC_ATOM) for a in node.args]
-    symbol = spec.symbol or node.op
-    if node.op == "neg":
-        return f"-{args[0]}"
-    if len(args) == 2 and not symbol.isidentifier():        # + - * / ** and comparisons
-        return f"{args[0]} {symbol} {args[1]}"
-    # a function of its inputs: exp(u), sigmoid(t), max(a, x), where(c, a, b)
-    return f"{symbol}({', '.join(args)})"
-
-
-class _Printer(StrPrinter):
-    """SymPy's spelling, except where Python's reads better: ``1 if a >= x else 0``,
-    ``r != 0``, ``max(x, y)``."""
-
-    _relations = {"==": "==", "!=": "!=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
-
-    def _print_Relational(self, expr):
-        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
-
-    def _print_Piecewise(self, expr):
-        *cases, (last, cond) = expr.args
-        text = self._print(last) if cond == sympy.true else \
-            f"{self._print(last)} if {self._print(cond)} else nan"
-        for value, cond in reversed(cases):
-            text = f"{self._print(value)} if {self._print(cond)} else {text}"
-        return f"({text})"
-
-    def _print_Max(self, expr):
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Min(self, expr):
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-
-def _sympy_text(expr) -> str:
-    """A SymPy expression as people write it (see :class:`_Printer`)."""
-    return _Printer().doprint(expr)
-
-
-def _readable(expr):
-    """Replace the op table's helper functions (0/1 masks, sign with sign(0)=0) by SymPy's own."""
-    relations = {"gt": sympy.StrictGreaterThan, "ge": sympy.GreaterThan,
-                 "lt": sympy.StrictLessThan, "le": sympy.LessThan, "eq": sympy.Eq,
-                 "ne": sympy.Ne}
-    if not isinstance(expr, sympy.Basic):
-        return expr
-    masks = {m: sympy.Piecewise((1, relations[str(m.args[0])](m.args[1], m.args[2])), (0, True))
-             for m in expr.atoms(Compare)}
-    signs = {s: sympy.sign(s.args[0]) for s in expr.atoms(Sign)}
-    sigmoids = {s: _SIGMOID(s.args[0]) for s in expr.atoms(Sigmoid)}
-    found = {**masks, **signs, **sigmoids}
-    return expr.xreplace(found) if found else expr
 
 
 # ================================================================= gates
@@ -409,7 +244,7 @@ class Circuit:
         self._formulas: dict[int, Any] | None = None
 
     def _assign_names(self, graph: _Graph, order: list[int]) -> dict[int, str]:
-        from .codegen import Namer
+        from ..codegen.writer import Namer
 
         namer = Namer(set(self.program.identifiers) | {"L"})
         names: dict[int, str] = {}
@@ -592,7 +427,7 @@ class Circuit:
 
     def _formula(self, n: int):
         if self._formulas is None:
-            from .symbolic import to_sympy
+            from ..ad.symbolic import to_sympy
 
             graph = self.graph
             gates = [g for g in self._order if graph[g].op != "input"]
@@ -630,20 +465,14 @@ class Circuit:
 
     # ------------------------------------------------------------ pictures
     def to_dot(self, at: dict | None = None, wrt: list[str] | None = None) -> str:
-        from .visual import to_dot
-
-        return to_dot(self, at=at, wrt=wrt)
+        return VIEWS["dot"](self, at=at, wrt=wrt)
 
     def to_svg(self, at: dict | None = None, wrt: list[str] | None = None,
                engine: str = "auto") -> str:
-        from .visual import to_svg
-
-        return to_svg(self, at=at, wrt=wrt, engine=engine)
+        return VIEWS["svg"](self, at=at, wrt=wrt, engine=engine)
 
     def render(self, path, at: dict | None = None, wrt: list[str] | None = None, **kwargs):
-        from .visual import render
-
-        return render(self, path, at=at, wrt=wrt, **kwargs)
+        return VIEWS["render"](self, path, at=at, wrt=wrt, **kwargs)
 
     def _repr_svg_(self) -> str:
         try:
@@ -653,7 +482,7 @@ class Circuit:
 
     def explain(self, at: dict | None = None, dout: Any = None,
                 wrt: list[str] | None = None) -> str:
-        return explain(self, at=at, dout=dout, wrt=wrt)
+        return VIEWS["explain"](self, at=at, dout=dout, wrt=wrt)
 
     def __repr__(self) -> str:
         return f"<symdiff.Circuit {self.name}({', '.join(self.params)}): {len(self._order)} nodes>"
@@ -667,7 +496,7 @@ def _elementary(graph: _Graph) -> _Graph:
     the ``*-1``, ``exp``, ``+1`` and ``1/x`` gates; this copy does the same. Nodes are interned
     directly, so the graph's folding does not fuse them again. The values are the same.
     """
-    from .graph import Node
+    from ..ir.graph import Node
 
     out = _Graph()
     mapping: dict[int, int] = {}
@@ -717,157 +546,6 @@ def as_circuit(source: Any, at: dict | None = None) -> Circuit:
         circuit.forward(**at)
         circuit.backward()
     return circuit
-
-
-# ================================================================= explain
-def _num(value: Any) -> str:
-    """Numbers in explanations: integers as integers, others with 6 significant digits."""
-    array = np.asarray(value, dtype=float)
-    if array.ndim == 0:
-        v = float(array)
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v)) if v != 0 else "0"
-        return f"{v:.6g}"
-    if array.size <= 6:
-        return "[" + ", ".join(_num(x) for x in array.ravel()) + "]" + (
-            "" if array.ndim == 1 else f" (shape {array.shape})")
-    return (f"array{array.shape} (min {_num(array.min())}, mean {_num(array.mean())}, "
-            f"max {_num(array.max())})")
-
-
-def _relevant(circuit: Circuit, wrt: list[str] | None) -> set[int]:
-    """Nodes the gradient of ``wrt`` flows through (every node when wrt is None)."""
-    graph = circuit.graph
-    if wrt is None:
-        return set(circuit._gates)
-    return graph.descendants([graph.inputs[w] for w in wrt])
-
-
-def explain(source: Any, at: dict | None = None, dout: Any = None,
-            wrt: list[str] | str | None = None) -> str:
-    """The backward pass of ``source`` at the point ``at``, step by step, in words and numbers.
-
-    One line per (gate, input) in reverse topological order: the upstream gradient the gate
-    received, its local gradient (formula and number) and the gradient it sends, then the
-    gradients of the inputs. The numbers are the interpreter's, which the generated code is tested
-    against::
-
-        node `*` (f = q * z): upstream dL/df = 1; local d(q * z)/dq = z = -4; sends -4 to q
-    """
-    circuit = source if isinstance(source, Circuit) else Circuit(source)
-    if at is None:
-        if not circuit.evaluated:
-            raise SymdiffError("explain needs a point: at={'x': ..., ...}")
-        at = circuit._last_inputs
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
-    if wrt is not None:
-        for w in wrt:
-            if w not in circuit.params:
-                raise InputError(f"cannot differentiate with respect to {w!r}: it is not an "
-                                 f"input (inputs: {', '.join(circuit.params)})")
-    circuit.forward(**at)
-    circuit.backward(dout)
-    relevant = _relevant(circuit, wrt)
-    outputs = circuit.outputs
-    lines = []
-    point = ", ".join(f"{k} = {_num(v)}" for k, v in at.items())
-    lines.append("; ".join(f"{o.name} = {_pretty(o)}" for o in outputs)
-                 + (f"   at {point}" if point else ""))
-    lines.append("")
-    lines.append("forward (each gate computes its value from its inputs):")
-    for gate in circuit.nodes():
-        if gate.kind == "gate":
-            lines.append(f"  {gate.name} = {gate.statement} = {_num(gate.value)}")
-    lines.append("")
-    seeds = ", ".join(f"dL/d{o.name} = {_num(o.grad)}" for o in outputs)
-    if len(outputs) == 1:
-        lines.append(f"backward (L = {outputs[0].name}, so {seeds}; each gate multiplies the "
-                     "gradient it receives by its local gradient and sends the product to its "
-                     "inputs):")
-    else:
-        lines.append(f"backward (L = {' + '.join('sum(' + o.name + ')' for o in outputs)}; "
-                     f"{seeds}):")
-    for gate in reversed(circuit.nodes()):
-        if gate.kind != "gate" or gate.id not in relevant:
-            continue
-        sent = circuit._sent_by_position(gate)
-        locals_ = {loc.position: loc for loc in gate.local}
-        counts = {}
-        for a in gate.inputs:
-            counts[a.id] = counts.get(a.id, 0) + 1
-        for pos, arg in enumerate(gate.args):
-            if arg.kind == "const" or arg.id not in relevant:
-                continue
-            head = (f"  node `{gate.op}` ({gate.name} = {gate.statement}): "
-                    f"upstream dL/d{gate.name} = {_num(gate.grad)}; ")
-            which = f" (argument {pos + 1})" if counts.get(arg.id, 0) > 1 else ""
-            loc = locals_.get(pos)
-            if loc is None or loc.expr is None:
-                local = f"vector-Jacobian product of {gate.op}{which}"
-            else:
-                expr_text = _sympy_text(loc.expr)
-                local = f"local d({gate.statement})/d{arg.name}{which} = {expr_text}"
-                if loc.value is not None and expr_text != _num(loc.value):
-                    local += f" = {_num(loc.value)}"
-            if pos in sent:
-                tail = f"; sends {_num(sent[pos])} to {arg.name}"
-            else:
-                tail = f"; sends nothing to {arg.name}"
-                if gate.op_name == "where" and pos == 0:
-                    tail += " (a condition has no gradient)"
-                elif loc is not None and loc.value is not None:
-                    tail += " (its local gradient is 0 here)"
-            lines.append(head + local + tail)
-    lines.append("")
-    lines.append("gradients:")
-    fname = outputs[0].name if len(outputs) == 1 else "L"
-    for name, gate in circuit.inputs.items():
-        if wrt is not None and name not in wrt:
-            continue
-        senders = [(g, pos) for g in circuit.nodes() if g.kind == "gate"
-                   for pos, a in enumerate(g.args) if a is gate]
-        note = ""
-        if len(senders) > 1:
-            parts = [_num(g.sent_to(pos)) for g, pos in senders]
-            note = "   (" + " + ".join(parts) + ": gradients add where a value fans out)"
-        lines.append(f"  d{fname}/d{name} = {_num(gate.grad)}{note}")
-    return "\n".join(lines)
-
-
-def _pretty(gate: Gate) -> str:
-    """The output's closed form when it is short, else its gate over its inputs."""
-    if len(gate.circuit) <= 60:
-        formula = gate.formula
-        if formula is not None and sympy.count_ops(formula) <= 40:
-            return _sympy_text(formula)
-    return gate.statement
-
-
-# ================================================================= LaTeX
-def latex_gradients(source: Any, wrt: list[str] | str | None = None,
-                    value: bool = False) -> list[str]:
-    r"""The closed-form partial derivatives as LaTeX lines, ``\frac{\partial f}{\partial x} = z``.
-
-    Built with ``sympy.latex`` from :func:`symdiff.gradients`. Shared intermediates come first as
-    ``t_{1} = ...``; with ``value=True`` the first line is the program's own formula.
-    """
-    if isinstance(source, Circuit):
-        source = source.program
-    if isinstance(source, Compiled):
-        source = source.program
-    program = source if isinstance(source, Program) else parse(source)
-    forms = gradients(program, wrt)
-    f = sympy.latex(sympy.Symbol(program.name))
-    lines = []
-    for symbol, expr in forms.intermediates:
-        lines.append(f"{sympy.latex(symbol)} = {sympy.latex(_readable(expr))}")
-    if value:
-        lines.append(f"{f} = {sympy.latex(_readable(forms.value))}")
-    for name, expr in forms.items():
-        x = sympy.latex(sympy.Symbol(name))
-        lines.append(rf"\frac{{\partial {f}}}{{\partial {x}}} = {sympy.latex(_readable(expr))}")
-    return lines
 
 
 Graph = Circuit  # the public name symdiff exports it under: symdiff.Graph

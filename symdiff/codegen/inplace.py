@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from .ops import OPS, inplace_lines
+from ..ops import OPS, inplace_lines
 
 MIN_SIZE = 1 << 15  # elements: 256 KiB of float64, where NumPy starts eliding temporaries too
 
@@ -92,7 +92,7 @@ def dtype_classes(graph, nodes) -> dict[int, str]:
 
 
 class InPlacePlan:
-    """Decides, while a :class:`~symdiff.codegen.FunctionWriter` prints its statements in order,
+    """Decides, while a :class:`~symdiff.codegen.writer.FunctionWriter` prints its statements in order,
     which values may be computed into a dead operand's memory.
 
     ``pending[m]`` counts the printed reads of ``m`` whose statements have not been printed yet

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Graph
-from .helpers import _sum_to
-from .ops import OPS
+from ..ir.graph import Graph
+from ..runtime import _sum_to
+from ..ops import OPS
 from .symbolic import partial_recipes, run_recipe
 
 

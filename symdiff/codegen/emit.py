@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from . import blocked, codegen
-from .adjoint import Backward, differentiate
-from .frontend import Program
-from .graph import Graph
+from . import blocked, writer as codegen
+from ..ad.adjoint import Backward, differentiate
+from ..frontend.parse import Program
+from ..ir.graph import Graph
 from .names import immunize
-from .ops import OPS
+from ..ops import OPS
 
 
 @dataclass

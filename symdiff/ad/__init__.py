@@ -1,0 +1,1 @@
+"""Differentiation: the reverse sweep, partials as SymPy recipes, the interpreter."""

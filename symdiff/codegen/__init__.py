@@ -1,0 +1,1 @@
+"""Code generation: statements, buffer reuse, blocks, the module, its verifier."""

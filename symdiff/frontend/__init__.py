@@ -1,0 +1,1 @@
+"""The frontend: user source -> checked syntax tree -> the traced graph."""

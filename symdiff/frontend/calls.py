@@ -1,0 +1,50 @@
+"""What a traced program may call, by name: the tables the tracer reads and the handler
+modules (``numpy_api``, ``numpy_shapes``, ``numpy_linalg``, ``pybuiltins``) fill.
+
+Handlers receive the tracer, the call's syntax node, the evaluated positional arguments and the
+keyword arguments, and build graph nodes (or return static values such as shapes). This module
+sits below both the tracer and the handlers, so imports run one way: ``trace`` imports the
+handler modules, which import this one.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .parse import MODULE_CONSTANTS
+from .statements import ELLIPSIS, NEWAXIS, Var
+
+__all__ = ["ATTRIBUTES", "CALLS", "ELLIPSIS", "MODULE_VALUES", "NEWAXIS", "Module",
+           "NeedsShapes", "Tracer", "Var", "call"]
+
+# Handlers receive the tracer (trace.Tracer) as their first argument; they name its type here,
+# not by importing it, so that imports run one way.
+Tracer = Any
+
+
+class NeedsShapes(Exception):
+    """The program reads shapes or uses structural ops: trace it again with concrete shapes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    name: str        # "numpy" or "math"
+
+
+# Call handlers by qualified name: "builtin.max", "numpy.exp", "math.exp", "method.sum".
+Handler = Callable[[Tracer, ast.Call, list, dict], Any]
+CALLS: dict[str, Handler] = {}
+# Attributes of traced values (x.T, x.shape) and values of modules (np.pi, np.newaxis).
+ATTRIBUTES: dict[str, Callable[[Tracer, ast.Attribute, Var], Any]] = {}
+MODULE_VALUES: dict[str, Any] = dict(MODULE_CONSTANTS)
+
+
+def call(*names: str):
+    """Register a call handler under one or more qualified names."""
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            CALLS[name] = fn
+        return fn
+    return register

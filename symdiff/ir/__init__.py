@@ -1,0 +1,1 @@
+"""The computational graph: hash-consed SSA nodes with shapes."""
