@@ -250,3 +250,11 @@ def test_integer_input_as_a_size_of_a_constructor():
     g = symdiff.compile(source)
     assert g(np.ones(3), 4)[0] == pytest.approx(12.0)
     assert g(np.ones(3), 2)[0] == pytest.approx(6.0)
+
+
+def test_constant_integer_arrays_index_and_float_is_a_dtype():
+    source = ("def f(x, n):\n    y = x.astype(float)\n    for i in range(int(n)):\n"
+              "        y = y * float(2)\n    return np.sum(y[np.array([0, 2, 2])])\n")
+    value, grads = symdiff.compile(source)(np.arange(3.0), 2)
+    assert value == pytest.approx(4.0 * (0.0 + 2.0 + 2.0))
+    np.testing.assert_allclose(grads["x"], [4.0, 0.0, 8.0])

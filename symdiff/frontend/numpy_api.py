@@ -379,6 +379,8 @@ def index_spec(t: Tracer, node, x, index) -> tuple[tuple, list]:
             spec.append(("slice", item.start, item.stop, item.step))
         elif isinstance(item, Arange):
             spec.append(("arange", item.n))
+        elif t.graph[item.node].op == "literal" and _integral_literal(t, item):
+            spec.extend(_constant_index(t, node, _integral_literal(t, item)))  # np.array([0, 2])
         else:
             if not t.is_integer(item):
                 raise t.program.error(
@@ -388,6 +390,14 @@ def index_spec(t: Tracer, node, x, index) -> tuple[tuple, list]:
             spec.append(("array", len(arrays)))
             arrays.append(item)
     return tuple(spec), arrays
+
+
+def _integral_literal(t: Tracer, value: Var) -> list | None:
+    """The positions of a constant array of whole numbers (``np.array([0, 2])``), or None."""
+    shape, values = t.graph[value.node].attrs[:2]
+    if not values or not all(float(v).is_integer() for v in values):
+        return None
+    return np.array(values, dtype=np.intp).reshape(shape).tolist()
 
 
 def _constant_index(t: Tracer, node, items: list) -> list[tuple]:

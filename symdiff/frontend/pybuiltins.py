@@ -127,3 +127,28 @@ def _insert(t: Tracer, node, args, kwargs):
     args[0].insert(t.static_int(args[1], node), args[2])
     return None
 
+
+@call("builtin.float")
+def _float(t: Tracer, node, args, kwargs):
+    """``float(x)``: a number stays a number, a traced scalar stays itself."""
+    _no_keywords(t, node, kwargs)
+    if len(args) != 1:
+        raise t.program.error("float() takes one value", node)
+    value = args[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if t.is_var(value) and t.shape_of(value, node) == ():
+        return value
+    raise t.program.error("float() takes a number or a scalar", node)
+
+
+@call("builtin.int")
+def _int(t: Tracer, node, args, kwargs):
+    """``int(n)`` of a value known while tracing (a size, a count)."""
+    _no_keywords(t, node, kwargs)
+    if len(args) != 1:
+        raise t.program.error("int() takes one value", node)
+    value = args[0]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return t.static_int(value, node)

@@ -268,6 +268,8 @@ class Tracer(Statements):
             return self.env[node.id]
         if node.id in MODULES:
             return Module(MODULES[node.id])
+        if node.id == "float" and "float64" in MODULE_VALUES:
+            return MODULE_VALUES["float64"]  # a dtype: x.astype(float)
         if f"builtin.{node.id}" in CALLS:
             raise self.program.error(f"'{node.id}' is a function: call it, as in "
                                      f"{node.id}(x)", node)
