@@ -94,6 +94,10 @@ class Compiled:
         if backend not in BACKENDS:
             raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.spelling = BACKENDS[backend]
+        if self.spelling == "xp" and "xp" in program.identifiers:
+            # The array-API code names its namespace xp (xp = _namespace(...)).
+            raise InputError("backend='array_api' names the array namespace 'xp' in the code it "
+                             "writes: rename the program's 'xp'")
         self.program = program
         self.params = list(program.params)
         self.index_params = set(program.index_params)

@@ -34,7 +34,7 @@ MAX_EXPONENT = 1_024
 PARSE_RECURSION_LIMIT = 20_000
 
 # Names generated code uses for itself, and names a user value must not take.
-RESERVED = frozenset({"np", "numpy", "math", "xp", "dout", "cache", "grads", "range", "len",
+RESERVED = frozenset({"np", "numpy", "math", "dout", "cache", "grads", "range", "len",
                       "self",  # the compiled object's own methods take inputs by name
                       # builtins the generated code calls (max(a, b) in its float twin...)
                       "float", "max", "min", "abs", "slice", "type"}) | FORBIDDEN_NAMES

@@ -306,12 +306,28 @@ class Statements:
         for item in items:
             self.bind(stmt.target, item)
             try:
-                self.exec_block(stmt.body)
+                self._loop_body(stmt.body)
             except Break:
                 return
             except Continue:
                 continue
         self.exec_block(stmt.orelse)
+
+    def _loop_body(self, body: list[ast.stmt]) -> None:
+        """A loop's body, where ``if c: ...; continue`` on a value condition skips the rest of
+        the body where ``c`` holds: the rest runs as the other arm of that branch."""
+        for k, stmt in enumerate(body):
+            if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Continue):
+                test = self.evaluate(stmt.test)
+                if self.static_truth(test) is None:
+                    rest = ast.If(test=stmt.test, body=stmt.body[:-1] or
+                                  [ast.copy_location(ast.Pass(), stmt)],
+                                  orelse=stmt.orelse + body[k + 1:])
+                    ast.copy_location(rest, stmt)
+                    self.graph.current_line = stmt.lineno
+                    self._if(rest)
+                    return
+            self.exec_block([stmt])
 
     def _while(self, stmt: ast.While) -> None:
         while True:
