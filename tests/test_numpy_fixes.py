@@ -100,3 +100,22 @@ def test_unused_float32_input_gets_a_float32_zero_gradient():
     a = np.ones((2, 3), np.float32)
     _, grads = g(a, np.ones(3, np.float32))
     assert grads["a"].dtype == np.float32 and grads["b"].dtype == np.float32
+
+
+STATS = {
+    "median_all": "def f(x):\n    return np.median(x)\n",
+    "median_axis": "def f(x):\n    return np.median(x, axis=0)\n",
+    "median_keepdims": "def f(x):\n    return np.median(x, axis=-1, keepdims=True)\n",
+    "percentile": "def f(x):\n    return np.percentile(x, 30, axis=1)\n",
+    "percentiles": "def f(x):\n    return np.percentile(x, [10, 50, 95])\n",
+    "quantile_axes": "def f(x):\n    return np.quantile(x, 0.75, axis=(0, 1))\n",
+    "clip_method": "def f(x):\n    return x.clip(-0.5, 0.5) * x\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATS))
+@pytest.mark.parametrize("shape", [(4, 5), (3, 4, 2)])
+def test_order_statistics(name, shape):
+    if name == "quantile_axes" and len(shape) < 2:
+        pytest.skip("needs two axes")
+    check_program(STATS[name], {"x": normal(*shape)})

@@ -533,4 +533,4 @@ def trace(program: Program, shapes: dict[str, Shape] | None = None,
 
 # The handlers register themselves into CALLS when imported.
 from . import (numpy_api, numpy_constructors, numpy_linalg, numpy_shapes,  # noqa: E402,F401
-               pybuiltins)
+               numpy_stats, pybuiltins)
