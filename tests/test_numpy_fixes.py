@@ -119,3 +119,27 @@ def test_order_statistics(name, shape):
     if name == "quantile_axes" and len(shape) < 2:
         pytest.skip("needs two axes")
     check_program(STATS[name], {"x": normal(*shape)})
+
+
+MASKED = {
+    "sum_of_positives": ("def f(x):\n    return np.sum(x[x > 0] ** 2)\n", {"x": normal(3, 4)}),
+    "mean_log": ("def f(x):\n    return np.mean(np.log(x[x > 0]))\n",
+                 {"x": np.array([[-1.0, 2.0, 0.5], [3.0, -2.0, 1.0]])}),
+    "rows": ("def f(x, c):\n    return np.max(x[c > 0] * 2.0) + np.min(x[c > 0])\n",
+             {"x": normal(3, 4), "c": np.array([1.0, -1.0, 2.0])}),
+    "method_sum": ("def f(x, y):\n    return (x[y > 0.5] * 3.0 - 1.0).sum()\n",
+                   {"x": normal(5), "y": np.array([0.1, 0.9, 0.7, 0.2, 0.6])}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MASKED))
+def test_boolean_mask_selections_reduce_whole(name):
+    source, args = MASKED[name]
+    check_program(source, args, wrt=["x"])
+
+
+def test_boolean_mask_selection_used_with_a_shape_is_a_clear_error():
+    with pytest.raises(symdiff.SymdiffError, match="depends on the data"):
+        symdiff.compile("def f(x):\n    return np.sum(x[x > 0], axis=0)\n")(normal(3, 2))
+    with pytest.raises(symdiff.SymdiffError, match="as many elements as the mask"):
+        symdiff.compile("def f(x):\n    return x[x > 0] @ x[x > 0]\n")(normal(4))

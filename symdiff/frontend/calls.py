@@ -17,11 +17,22 @@ from .parse import MODULE_CONSTANTS
 from .statements import ELLIPSIS, NEWAXIS, Var
 
 __all__ = ["ATTRIBUTES", "CALLS", "ELLIPSIS", "MODULE_VALUES", "NEWAXIS", "Module",
-           "NeedsShapes", "Tracer", "Var", "call"]
+           "NeedsShapes", "Selection", "Tracer", "Var", "call"]
 
 # Handlers receive the tracer (trace.Tracer) as their first argument; they name its type here,
 # not by importing it, so that imports run one way.
 Tracer = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """``x[mask]`` for a mask computed from the data: as many elements as the mask holds, a
+    number known only when the program runs. It is kept as the whole array and its mask, so
+    elementwise arithmetic and full reductions (sum, mean, max, min) need no data-dependent
+    shape: ``np.sum(x[x > 0])`` is ``np.sum(np.where(x > 0, x, 0))``."""
+
+    values: Var
+    mask: Var
 
 
 class NeedsShapes(Exception):

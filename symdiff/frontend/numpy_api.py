@@ -9,11 +9,12 @@ start over with the real input shapes.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .calls import ATTRIBUTES, ELLIPSIS, MODULE_VALUES, NEWAXIS, Tracer, Var, call
+from .calls import ATTRIBUTES, ELLIPSIS, MODULE_VALUES, NEWAXIS, Selection, Tracer, Var, call
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,8 @@ def _reduction(op: str, mean: bool = False):
     def handler(t: Tracer, node, args, kwargs):
         x, axis, keepdims = _args(t, node, args, kwargs, ["a", "axis", "keepdims"],
                                   {"axis": None, "keepdims": False})
+        if isinstance(x, Selection):
+            return _reduce_selection(t, node, op, mean, x, axis, keepdims)
         if not isinstance(keepdims, (bool, int)):
             raise t.program.error("keepdims must be True or False", node)
         if keepdims not in (0, 1):
@@ -286,6 +289,26 @@ def _reduction(op: str, mean: bool = False):
             out = t.apply("div", [out, float(count)], node)
         return out
     return handler
+
+
+SELECTION_FILL = {"sum": 0.0, "max": -math.inf, "min": math.inf}
+
+
+def _reduce_selection(t: Tracer, node, op: str, mean: bool, x: Selection, axis, keepdims):
+    """A full reduction of ``x[mask]``: of the whole array with the others set aside (0 for a
+    sum, -inf for a max); a mean divides by the number selected."""
+    if axis is not None or keepdims or op not in SELECTION_FILL:
+        raise t.program.error("x[mask] can be reduced only whole (np.sum, np.mean, np.max, "
+                              "np.min without axis): its length depends on the data", node)
+    ndim = len(t.shape_of(x.values, node))
+    whole = (tuple(range(ndim)), False)
+    kept = t.apply("where", [x.mask, x.values, SELECTION_FILL[op]], node)
+    out = t.apply(op, [kept], node, attrs=whole) if ndim else kept
+    if mean:
+        count = t.apply("where", [x.mask, 1.0, 0.0], node)
+        out = t.apply("div", [out, t.apply("sum", [count], node, attrs=whole) if ndim
+                              else count], node)
+    return out
 
 
 for _fn, _op, _mean in (("sum", "sum", False), ("mean", "sum", True), ("max", "max", False),
@@ -324,6 +347,12 @@ def _arange(t: Tracer, node, args, kwargs):
 @call("index")
 def _index(t: Tracer, node, args, kwargs):
     x, index = args
+    if isinstance(index, Var) and t.is_mask(index):
+        # x[mask]: its length depends on the data; kept as the array and its mask
+        mask = _broadcast_mask(t, node, index, t.shape_of(x, node))
+        if t.shape_of(mask, node) != t.shape_of(x, node):  # x[rows]: every element of a row
+            mask = Var(t.graph.apply("expand", mask.node, attrs=(t.shape_of(x, node),)))
+        return Selection(x, mask)
     spec, arrays = index_spec(t, node, x, index)
     return t.apply("index", [x, *arrays], node, attrs=(spec,))
 

@@ -19,11 +19,14 @@ from .parse import MAX_EXPONENT, MAX_INT, MODULES, RESERVED, Program
 from ..ir.graph import Graph, Shape
 from ..ops import OPS, SPELLINGS
 from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
-                    call)
+                    Selection, call)
 from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
                          Var)
 
 MAX_GRAPH_NODES = 2_000_000
+SELECTION_HELP = ("x[mask] holds as many elements as the mask selects, a number known only when "
+                  "the program runs: use it in elementwise arithmetic with numbers and reduce it "
+                  "whole (np.sum, np.mean, np.max, np.min), or write np.where(mask, x, 0)")
 
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
@@ -436,10 +439,14 @@ class Tracer(Statements):
             return value.node
         if _is_number(value):
             return self.graph.const(value)
+        if isinstance(value, Selection):
+            raise self.program.error(SELECTION_HELP, node)
         raise self.program.error(f"expected a number or an array here, got {_describe(value)}",
                                  node)
 
     def apply(self, op: str, args: list, node: ast.AST, attrs: tuple = ()) -> Var:
+        if any(isinstance(a, Selection) for a in args):
+            return self._apply_selected(op, args, node, attrs)
         ids = [self.as_node(a, node) for a in args]
         if OPS[op].lower is not None:  # sugar: built from other ops
             return Var(OPS[op].lower(self.graph, *ids))
@@ -454,6 +461,17 @@ class Tracer(Statements):
             return Var(self.graph.apply(op, *ids, attrs=attrs))
         except GraphShapeError as exc:
             raise self.program.error(f"{self.what(node)}: {exc}", node, ShapeError) from None
+
+    def _apply_selected(self, op: str, args: list, node: ast.AST, attrs: tuple) -> Selection:
+        """An elementwise op on ``x[mask]`` (and numbers): computed on the whole array, the
+        selection kept."""
+        masks = {a.mask for a in args if isinstance(a, Selection)}
+        others = [a for a in args if not isinstance(a, Selection)]
+        if OPS[op].kind not in ("elementwise", "compare") or len(masks) > 1 or \
+                any(isinstance(a, Var) and self.graph.shape(a.node) != () for a in others):
+            raise self.program.error(SELECTION_HELP, node)
+        values = [a.values if isinstance(a, Selection) else a for a in args]
+        return Selection(self.apply(op, values, node, attrs), masks.pop())
 
     def no_keywords(self, node: ast.Call, kwargs: dict) -> None:
         if kwargs:
