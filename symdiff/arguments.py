@@ -282,3 +282,11 @@ def _match_inputs(grads: dict, inputs: dict, single: bool = False) -> dict:
         elif single and getattr(grad, "dtype", None) == np.float64:
             grads[name] = grad.astype(np.float32)
     return grads
+
+
+def _broadcastable(arrays: list) -> bool:
+    try:
+        np.broadcast_shapes(*[np.shape(a) for a in arrays])
+    except ValueError:
+        return False
+    return True

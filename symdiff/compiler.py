@@ -30,7 +30,7 @@ from .ir.graph import Graph, Shape
 from .ad.symbolic import to_sympy
 from .frontend.trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
 from .codegen.verify import verify_module
-from .arguments import check_graph_sizes, _check_generic_douts
+from .arguments import _broadcastable, _check_generic_douts, check_graph_sizes
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
     _check_broadcast, _check_douts, _check_labels, _check_wrt, _coerce, _coerce_foreign,
     _coerce_index, _dout_like, _has_large, _is_array_api, _is_duck_array, _kind, _match_inputs,
@@ -184,8 +184,7 @@ class Compiled:
         """Differentiate a traced graph; also name the extra parameters this adds (``dout``)."""
         seeds, names = None, []
         if seeded:
-            names = ["dout"] if len(graph.outputs) == 1 else \
-                [f"dout{k}" for k in range(len(graph.outputs))]
+            names = emit.seed_names(self.program, len(graph.outputs))
             seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
         return differentiate(graph, graph.outputs, self.wrt, seeds), names
 
@@ -204,7 +203,9 @@ class Compiled:
         A shape-generic program runs its generic code, except on large NumPy arrays: code
         specialized to their shapes can compute into dead temporaries (symdiff/inplace.py)."""
         seeded = dout is not None
-        generic = self.generic is not None and (self.spelling == "xp" or not _has_large(args))
+        # Inputs that do not broadcast together may still never meet: their shapes decide.
+        generic = self.generic is not None and (self.spelling == "xp" or not _has_large(args)) \
+            and _broadcastable(args)
         if generic and not seeded:
             return self.generic
         if generic:
@@ -241,8 +242,8 @@ class Compiled:
         input sets a size or indexes: then the arguments are coerced again and traced again."""
         for _ in range(len(self.params) + 1):
             arrays = self._coerce(args)
-            if self.generic is not None:
-                _check_broadcast(self.params, arrays)
+            if self.generic is not None and _broadcastable(arrays):
+                _check_broadcast(self.params, arrays)  # the size they broadcast to
             try:
                 return arrays, self.specialization(arrays, _dout_like(dout, arrays))
             except NeedsStatic:
@@ -474,14 +475,6 @@ class Compiled:
 
 
 # ==================================================================== helpers
-def _integral_array(value: Any, name: str) -> np.ndarray:
-    """An input first taken for floats, now needed as an index array: it must hold integers."""
-    array = np.asarray(value)
-    if array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
-        raise InputError(f"input {name!r} is used as an index, so it must hold integers")
-    return _coerce_index(array.astype(np.intp) if array.dtype.kind == "f" else array, name)
-
-
 # ==================================================================== helpers (calling)
 DISPATCH_TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwargs):
     try:

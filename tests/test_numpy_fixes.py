@@ -143,3 +143,50 @@ def test_boolean_mask_selection_used_with_a_shape_is_a_clear_error():
         symdiff.compile("def f(x):\n    return np.sum(x[x > 0], axis=0)\n")(normal(3, 2))
     with pytest.raises(symdiff.SymdiffError, match="as many elements as the mask"):
         symdiff.compile("def f(x):\n    return x[x > 0] @ x[x > 0]\n")(normal(4))
+
+
+# Found by the JAX differential fuzzer (benchmarks/fuzz_jax.py): crashes and refusals of valid
+# NumPy, each now computing NumPy's numbers.
+FUZZ = {
+    "ellipsis_of_a_scalar": ("def f(x):\n    return np.sum(x)[...] * x\n", {"x": normal(3)}),
+    "reshape_of_one_element": ("def f(x):\n    return np.sum(x, axis=0).reshape(()) * x\n",
+                               {"x": normal(1, 1)}),
+    "index_of_a_constant": ("def f(x):\n    return np.power(2.0, 3)[None] + x\n", {"x": normal(3)}),
+    "outer_flattens": ("def f(x, y):\n    return np.outer(x, y)\n", {"x": normal(2, 2), "y": normal(3)}),
+    "shape_arithmetic": ("def f(x):\n    return np.zeros((2,) + x.shape[1:]) + x\n",
+                         {"x": normal(2, 4)}),
+    "copy": ("def f(x):\n    return np.copy(x) * x.copy()\n", {"x": normal(3)}),
+    "static_false_in_mask": ("def f(x):\n    return np.where((x > 0) & (1.0 > 2.0), x, -x)\n",
+                             {"x": normal(3)}),
+    "value_with_leading_ones": ("def f(x, z):\n    z = z * 1.0\n    z[0] = x\n    return z\n",
+                                {"x": normal(1, 3), "z": normal(2, 3)}),
+    "alias_updated_in_place": ("def f(x):\n    y = x * 1.0\n    a = y\n    a += 1.0\n"
+                               "    a[0] = 3.0\n    return y * x\n", {"x": normal(3)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUZZ))
+def test_fuzzer_findings(name):
+    source, args = FUZZ[name]
+    check_program(source, args)
+
+
+def test_inputs_that_never_meet_need_not_broadcast():
+    value, grads = symdiff.compile("def f(x, y):\n    return x * 2.0\n")(normal(2, 3), normal(2))
+    assert value.shape == (2, 3) and grads["y"].shape == (2,) and not grads["y"].any()
+
+
+def test_an_input_named_like_a_seed_does_not_collide():
+    g = symdiff.compile("def f(dout0, y):\n    dout1 = dout0 * y\n    return dout1, y\n")
+    x = np.arange(3.0)
+    _, grads = g(x, x, dout=(np.ones(3), np.ones(3)))
+    np.testing.assert_allclose(grads["dout0"], x)
+    np.testing.assert_allclose(grads["y"], x + 1.0)
+
+
+def test_written_module_takes_python_floats():
+    g = symdiff.compile("def f(x, y):\n    return np.reshape(x, (1,)) * y\n")
+    value, _ = g(2.0, np.ones(2))
+    namespace = {}
+    exec(g.source, namespace)
+    np.testing.assert_allclose(namespace["f"](2.0, np.ones(2))[0], value)

@@ -66,9 +66,24 @@ def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list
     return Emitted(functions, helpers, scalar)
 
 
+def seed_names(program: Program, count: int) -> list[str]:
+    """The upstream gradients' parameter names: ``dout`` (reserved), or ``dout0, dout1...`` for
+    several outputs, moved out of the way of the program's own names (``dout0_``)."""
+    if count == 1:
+        return ["dout"]
+    taken = _reserved(program)
+    names = []
+    for k in range(count):
+        name = f"dout{k}"
+        while name in taken:
+            name += "_"
+        names.append(name)
+    return names
+
+
 def layers(program: Program, graph: Graph, wrt: list[str]) -> Emitted:
     """``name_forward`` / ``name_backward`` from a freshly traced ``graph`` (seeded here)."""
-    names = ["dout"] if len(graph.outputs) == 1 else [f"dout{k}" for k in range(len(graph.outputs))]
+    names = seed_names(program, len(graph.outputs))
     seeds = [graph.input(n, graph.shape(o)) for n, o in zip(names, graph.outputs)]
     backward = differentiate(graph, graph.outputs, wrt, seeds)
     spec = _spec(program, graph, backward, program.name, list(program.params), "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .parse import MODULE_CONSTANTS
-from .statements import ELLIPSIS, NEWAXIS, Var
+from .statements import ELLIPSIS, NEWAXIS, NeedsShapes, Var
 
 __all__ = ["ATTRIBUTES", "CALLS", "ELLIPSIS", "MODULE_VALUES", "NEWAXIS", "Module",
            "NeedsShapes", "Selection", "Tracer", "Var", "call"]
@@ -33,10 +33,6 @@ class Selection:
 
     values: Var
     mask: Var
-
-
-class NeedsShapes(Exception):
-    """The program reads shapes or uses structural ops: trace it again with concrete shapes."""
 
 
 @dataclass(frozen=True, slots=True)

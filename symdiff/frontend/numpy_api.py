@@ -178,8 +178,17 @@ def _reshaped(t: Tracer, node, x, shape: tuple[int, ...]):
 
 @call("numpy.outer")
 def _outer(t: Tracer, node, args, kwargs):
+    """Every product of an element of a with one of b (NumPy flattens both first)."""
     a, b = _args(t, node, args, kwargs, ["a", "b"], {})
-    return t.apply("outer", [a, b], node)
+    flat = [_reshaped(t, node, v, (_product(t.shape_of(v, node)),)) for v in (a, b)]
+    return t.apply("outer", flat, node)
+
+
+@call("numpy.copy", "method.copy")
+def _copy(t: Tracer, node, args, kwargs):
+    """A new array with the same values (the gradient passes through)."""
+    (x,) = _args(t, node, args, kwargs, ["a"], {})
+    return t.apply("copy", [x], node) if isinstance(x, Var) else x
 
 
 # ------------------------------------------------------------------------ shapes

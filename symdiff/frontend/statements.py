@@ -197,7 +197,30 @@ class Statements:
         if not isinstance(target, (ast.Name, ast.Subscript)):
             raise self.program.error("only names and subscripts can be updated in place", target)
         current = self.evaluate(load)
-        self.bind(target, self.binop(stmt.op, current, self.evaluate(stmt.value), stmt))
+        updated = self.binop(stmt.op, current, self.evaluate(stmt.value), stmt)
+        self.bind(target, updated)
+        if isinstance(target, ast.Name):
+            self.update_aliases(current, self.env[target.id])
+
+    def update_aliases(self, old: Any, new: Any) -> None:
+        """An array updated in place (``a += 1``, ``a[i] = v``) is seen so under every name and
+        in every list that holds the same array, as in NumPy (``b = a; a += 1`` changes b).
+        Numbers, and values whose shape is not known, are immutable as Python's floats are."""
+        if not isinstance(old, Var) or old is new:
+            return
+        scopes = self.env.maps if isinstance(self.env, ChainMap) else [self.env]
+        aliased = any(v is old or isinstance(v, list) and any(i is old for i in v)
+                      for scope in scopes for v in scope.values())
+        if aliased and self.graph.shape(old.node) is None:
+            raise NeedsShapes()  # array or number? the shapes decide
+        if not self.graph.shape(old.node):
+            return
+        for scope in self.env.maps if isinstance(self.env, ChainMap) else [self.env]:
+            for name, value in list(scope.items()):
+                if value is old:
+                    scope[name] = new
+                elif isinstance(value, list):
+                    value[:] = [new if item is old else item for item in value]
 
     def _expression(self, stmt: ast.Expr) -> None:
         if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
@@ -414,6 +437,12 @@ class Statements:
         """``a and b`` / ``a or b`` (and ``&`` / ``|``) on masks."""
         if not self.is_var(a) and not self.is_var(b):
             return (a and b) if kind == "and" else (a or b)
+        for known, other in ((a, b), (b, a)):
+            truth = self.static_truth(known)
+            if truth is not None:  # x > 0 and False is False; x > 0 or False is x > 0
+                if kind == "and":
+                    return other if truth else False
+                return True if truth else other
         return Var(self.graph.apply(f"logical_{kind}", self.condition(a, node),
                                     self.condition(b, node)))
 
@@ -514,6 +543,10 @@ class Statements:
                 keep = keep and truth
             if keep:
                 self._comprehend(node, level + 1, out)
+
+
+class NeedsShapes(Exception):
+    """The program reads shapes or uses structural ops: trace it again with concrete shapes."""
 
 
 class NeedsStatic(Exception):

@@ -165,6 +165,7 @@ class Tracer(Statements):
                                      "into an array held by a name (x[i] = v)", target)
         updated = CALLS["setitem"](self, target, [container, index, value], {})
         self.bind(target.value, updated)
+        self.update_aliases(container, updated)
 
     def unpack(self, value: Var, count: int, node: ast.AST) -> tuple:
         """``a, b = x``: the rows of an array."""
@@ -281,6 +282,8 @@ class Tracer(Statements):
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
         if _is_number(a) and _is_number(b):
             return self.static_binop(op, a, b, node)
+        if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+            return self._sequence_binop(op, a, b, node)  # shapes: (3,) + x.shape[1:]
         if isinstance(op, (ast.BitAnd, ast.BitOr)):  # masks: (x > 0) & (x < 1)
             if not all(self._is_mask(v) for v in (a, b)):
                 raise self.program.error(f"'{_op_text(op)}' combines conditions, as in "
@@ -294,6 +297,18 @@ class Tracer(Statements):
             raise self.program.error(f"operator {_op_text(op)} is only supported on integer "
                                      "constants", node)
         return self.apply(name, [a, b], node)
+
+    def _sequence_binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
+        """``+`` of two tuples (or two lists), ``*`` of one by an integer, as Python does."""
+        if isinstance(op, ast.Add) and type(a) is type(b):
+            return a + b
+        if isinstance(op, ast.Mult):
+            seq, count = (a, b) if isinstance(a, (tuple, list)) else (b, a)
+            if isinstance(count, int) and not isinstance(count, bool) and \
+                    0 <= count * len(seq) <= 10_000:
+                return seq * count
+        raise self.program.error(f"operator {_op_text(op)} on {_describe(a)} and {_describe(b)} "
+                                 "is not supported", node)
 
     def _is_mask(self, value: Any) -> bool:
         return isinstance(value, bool) or isinstance(value, Var) and \
@@ -445,6 +460,8 @@ class Tracer(Statements):
                                  node)
 
     def apply(self, op: str, args: list, node: ast.AST, attrs: tuple = ()) -> Var:
+        if op == "where" and isinstance(args[0], bool):  # np.where(False, a, b)
+            args = [float(args[0]), *args[1:]]
         if any(isinstance(a, Selection) for a in args):
             return self._apply_selected(op, args, node, attrs)
         ids = [self.as_node(a, node) for a in args]

@@ -27,6 +27,16 @@ def _axis_text(axes: tuple[int, ...] | None) -> str:
     return str(axes[0]) if len(axes) == 1 else str(tuple(axes))
 
 
+def receiver(w, x: int) -> str:
+    """``x`` printed to take a method or an index (``x.reshape(...)``, ``x[...]``): a constant
+    or a scalar input may be a Python float there (in a written module), so it goes through
+    ``np.asarray``."""
+    node = w.graph[x]
+    if node.op == "const" or node.op == "input" and node.shape in ((), None):
+        return f"np.asarray({w.expr(x)})"
+    return w.expr(x, PREC_ATOM)
+
+
 def expand(graph, g: int, shape: tuple[int, ...]) -> int:
     """``g`` broadcast to exactly ``shape`` (a no-op when it already has it)."""
     return g if graph.shape(g) == shape else graph.apply("expand", g, attrs=(shape,))
@@ -252,7 +262,7 @@ _structural(
 # ------------------------------------------------------------------------------- shape moves
 _structural(
     "reshape", 1, lambda graph, args, attrs: _reshape_shape(graph.shape(args[0]), attrs[0]),
-    lambda w, n: (f"{w.expr(n.args[0], PREC_ATOM)}.reshape({n.attrs[0]})", PREC_ATOM),
+    lambda w, n: (f"{receiver(w, n.args[0])}.reshape({n.attrs[0]})", PREC_ATOM),
     lambda graph, n, pos, g: graph.apply("reshape", expand(graph, g, graph[n].shape),
                                          attrs=(graph.shape(graph[n].args[0]),)),
     lambda n, args: np.reshape(args[0], n.attrs[0]),
@@ -371,6 +381,13 @@ def _index_shape(graph, args, attrs):
         raise GraphShapeError(f"index does not fit shape {graph.shape(args[0])}: {exc}") from None
 
 
+def _index_print(w, n) -> str:
+    index = index_text(w, n.attrs[0], n.args[1:])
+    if not index:  # x[...] of a 0-d value: the value itself, as an array
+        return f"np.asarray({w.expr(n.args[0])})"
+    return f"{receiver(w, n.args[0])}[{index}]"
+
+
 def _advanced(spec) -> bool:
     return any(item[0] in ("array", "arange", "const") for item in spec)
 
@@ -397,8 +414,7 @@ def _numeric_index_vjp(n, pos, g, args, out):
 
 
 register(Op("index", -1, "", None, kind="structural", shape_fn=_index_shape,
-            printer=lambda w, n: (f"{w.expr(n.args[0], PREC_ATOM)}"
-                                  f"[{index_text(w, n.attrs[0], n.args[1:])}]", PREC_ATOM),
+            printer=lambda w, n: (_index_print(w, n), PREC_ATOM),
             vjp=_index_vjp,
             numeric=lambda n, args: args[0][numeric_index(n.attrs[0], args[1:])],
             numeric_vjp=_numeric_index_vjp, symbol="[]"))
@@ -456,8 +472,8 @@ register(Op("scatter", -1, "", None, kind="structural",
 def _setitem_shape(graph, args, attrs):
     x, value = graph.shape(args[0]), graph.shape(args[1])
     region = _index_shape(graph, [args[0], *args[2:]], attrs)
-    try:
-        np.broadcast_to(np.zeros(value, dtype=np.int8), region)
+    try:  # NumPy drops a value's extra leading axes of size 1 (z[0] = x with x of shape (1, n))
+        np.broadcast_to(np.zeros(value, dtype=np.int8).reshape(_trim(value, region)), region)
     except ValueError:
         raise GraphShapeError(f"cannot assign a value of shape {value} into a region of shape "
                               f"{region}") from None
@@ -467,7 +483,7 @@ def _setitem_shape(graph, args, attrs):
 def _setitem_lines(w, n, target):
     (spec,) = n.attrs
     index = index_text(w, spec, n.args[2:])
-    return [f"{target} = {w.expr(n.args[0], PREC_ATOM)}.copy()",
+    return [f"{target} = {receiver(w, n.args[0])}.copy()",
             f"{target}[{index}] = {w.expr(n.args[1])}"]
 
 
@@ -479,12 +495,25 @@ def _setitem_vjp(graph, n, pos, g):
     arrays = node.args[2:]
     if pos == 0:
         return graph.apply("setitem", g, graph.const(0.0), *arrays, attrs=node.attrs)
-    return graph.apply("index", g, *arrays, attrs=node.attrs)
+    region = graph.apply("index", g, *arrays, attrs=node.attrs)
+    value = graph.shape(node.args[1])
+    if len(value) > len(graph.shape(region)):  # extra leading axes of size 1 come back
+        region = graph.apply("reshape", region, attrs=((1,) * (len(value) - len(
+            graph.shape(region))) + graph.shape(region),))
+    return region
+
+
+def _trim(value: tuple, region: tuple) -> tuple:
+    """``value`` without the leading axes of size 1 that NumPy drops to fit ``region``."""
+    while len(value) > len(region) and value[0] == 1:
+        value = value[1:]
+    return value
 
 
 def _numeric_setitem(n, args):
     out = np.array(args[0], dtype=np.result_type(args[0], args[1]), copy=True)
-    out[numeric_index(n.attrs[0], args[2:])] = args[1]
+    index = numeric_index(n.attrs[0], args[2:])
+    out[index] = np.reshape(args[1], _trim(np.shape(args[1]), np.shape(out[index])))
     return out
 
 
@@ -496,7 +525,8 @@ def _numeric_setitem_vjp(n, pos, g, args, out):
     if pos == 0:
         g[index] = 0.0
         return g
-    return _sum_to(g[index], np.shape(args[1]))
+    value = np.shape(args[1])
+    return _sum_to(g[index], _trim(value, g[index].shape)).reshape(value)
 
 
 register(Op("setitem", -1, "", None, kind="structural", shape_fn=_setitem_shape,
