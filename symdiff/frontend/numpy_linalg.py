@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import string
 
-from .calls import MODULE_VALUES, Module, NEWAXIS, Tracer, Var, call
+from .numpy_api import _args
+from .calls import MODULE_VALUES, Module, Tracer, Var, call
 
 MODULE_VALUES["linalg"] = Module("numpy.linalg")  # np.linalg.norm(...) calls "numpy.linalg.norm"
 
@@ -30,23 +31,13 @@ def _shape_error():
 
 
 def _bind(t: Tracer, node, args: list, kwargs: dict, names: list[str], defaults: dict) -> list:
-    """Match arguments against ``names``; unknown keywords are errors. Keywords NumPy has but
-    symdiff does not take (``dtype=``, ``out=``) must be left at None."""
-    if len(args) > len(names):
-        raise t.program.error(f"{t.what(node.func)}() takes at most {len(names)} arguments", node)
-    bound = dict(zip(names, args))
-    for key, value in kwargs.items():
-        if key not in names or key in bound:
-            raise t.program.error(f"{t.what(node.func)}() got an unexpected keyword '{key}'", node)
-        bound[key] = value
-    bound = {k: (None if v is NEWAXIS else v) for k, v in bound.items()}
-    missing = [n for n in names if n not in bound and n not in defaults]
-    if missing:
-        raise t.program.error(f"{t.what(node.func)}() is missing '{missing[0]}'", node)
-    for key in ("dtype", "out"):
-        if key in names and bound.get(key) is not None:
+    """Match arguments against ``names`` (``numpy_api._args``). Keywords NumPy has but symdiff
+    does not take (``dtype=``, ``out=``) must be left at None."""
+    values = _args(t, node, args, kwargs, names, defaults)
+    for key, value in zip(names, values):
+        if key in ("dtype", "out") and value is not None:
             raise t.program.error(f"{t.what(node.func)}(): '{key}=' is not supported", node)
-    return [bound.get(n, defaults.get(n)) for n in names]
+    return values
 
 
 def _int(t: Tracer, node, value, what: str) -> int:

@@ -24,6 +24,17 @@ def _sequence(t: Tracer, node: ast.Call, value) -> list:
     return t.items(value, node)
 
 
+def _sequence_and_start(t: Tracer, node, args, kwargs, name: str) -> tuple:
+    """``f(sequence, start)`` or ``f(sequence, start=...)``: enumerate's and sum's arguments."""
+    start = kwargs.pop("start", 0)
+    _no_keywords(t, node, kwargs)
+    if len(args) == 2:
+        args, start = args[:1], args[1]
+    if len(args) != 1:
+        raise t.program.error(f"{name}() takes one sequence (and a start)", node)
+    return args[0], start
+
+
 @call("builtin.range")
 def _range(t: Tracer, node, args, kwargs):
     _no_keywords(t, node, kwargs)
@@ -41,14 +52,9 @@ def _range(t: Tracer, node, args, kwargs):
 
 @call("builtin.enumerate")
 def _enumerate(t: Tracer, node, args, kwargs):
-    start = kwargs.pop("start", 0)
-    _no_keywords(t, node, kwargs)
-    if len(args) == 2:
-        args, start = args[:1], args[1]
-    if len(args) != 1:
-        raise t.program.error("enumerate() takes one sequence", node)
+    sequence, start = _sequence_and_start(t, node, args, kwargs, "enumerate")
     start = t.static_int(start, node)
-    return [(start + k, item) for k, item in enumerate(_sequence(t, node, args[0]))]
+    return [(start + k, item) for k, item in enumerate(_sequence(t, node, sequence))]
 
 
 @call("builtin.zip")
@@ -80,14 +86,8 @@ def _tuple(t: Tracer, node, args, kwargs):
 @call("builtin.sum")
 def _sum(t: Tracer, node, args, kwargs):
     """``sum(values, start=0)``: the values added up, left to right, as Python does."""
-    start = kwargs.pop("start", 0)
-    _no_keywords(t, node, kwargs)
-    if len(args) == 2:
-        args, start = args[:1], args[1]
-    if len(args) != 1:
-        raise t.program.error("sum() takes one sequence (and a start)", node)
-    total = start
-    for item in _sequence(t, node, args[0]):
+    sequence, total = _sequence_and_start(t, node, args, kwargs, "sum")
+    for item in _sequence(t, node, sequence):
         total = t.binop(ast.Add(), total, item, node)
     return total
 

@@ -25,41 +25,41 @@ def _mask(kind: str, x, y):
     return Compare(sympy.Symbol(kind), x, y)
 
 
-def unary(name: str, template, *, numpy: str | None = None, impl=None, math_fmt: str | None = "",
-          partials=None, spellings: tuple[str, ...] = (), formula: bool = False,
-          methods: tuple[str, ...] = (), **kw) -> Op:
-    """An elementwise function of one argument, spelled ``np.<name>`` unless told otherwise.
+def _function(name: str, arity: int, template, numpy: str | None, impl, math_fmt: str | None,
+              partials, spellings: tuple[str, ...], formula: bool, methods: tuple[str, ...],
+              **kw) -> Op:
+    """An elementwise function spelled ``np.<name>(...)`` unless told otherwise.
 
     ``math_fmt`` defaults to ``math.<name>`` where the math module has it (None: no scalar
     spelling, the float path then runs NumPy); ``formula`` also accepts the bare name, as
     formulas write it (``sinh(x)``); ``methods`` are array methods (``x.round()``)."""
-    numpy = numpy or f"np.{name}({{0}})"
+    args = ", ".join(f"{{{k}}}" for k in range(arity))
+    numpy = numpy or f"np.{name}({args})"
     if math_fmt == "":
-        math_fmt = f"math.{name}({{0}})" if hasattr(math, name) else None
+        math_fmt = f"math.{name}({args})" if hasattr(math, name) else None
     names = {f"numpy.{name}", *spellings, *(f"method.{m}" for m in methods)}
     if formula:
         names.add(f"builtin.{name}")
     if math_fmt and math_fmt.startswith(f"math.{name}("):
         names.add(f"math.{name}")
-    return register(Op(name, 1, numpy, impl or getattr(np, name), template, math=math_fmt,
-                       partials=partials, spellings=tuple(sorted(names)), symbol=kw.pop("symbol", name),
-                       **kw))
+    return register(Op(name, arity, numpy, impl or getattr(np, name), template, math=math_fmt,
+                       partials=partials, spellings=tuple(sorted(names)),
+                       symbol=kw.pop("symbol", name), **kw))
+
+
+def unary(name: str, template, *, numpy: str | None = None, impl=None, math_fmt: str | None = "",
+          partials=None, spellings: tuple[str, ...] = (), formula: bool = False,
+          methods: tuple[str, ...] = (), **kw) -> Op:
+    """An elementwise function of one argument (see :func:`_function`)."""
+    return _function(name, 1, template, numpy, impl, math_fmt, partials, spellings, formula,
+                     methods, **kw)
 
 
 def binary(name: str, template, *, numpy: str | None = None, impl=None, math_fmt: str | None = "",
            partials=None, spellings: tuple[str, ...] = (), formula: bool = False, **kw) -> Op:
-    """An elementwise function of two arguments, spelled ``np.<name>(a, b)`` unless told."""
-    numpy = numpy or f"np.{name}({{0}}, {{1}})"
-    if math_fmt == "":
-        math_fmt = f"math.{name}({{0}}, {{1}})" if hasattr(math, name) else None
-    names = {f"numpy.{name}", *spellings}
-    if formula:
-        names.add(f"builtin.{name}")
-    if math_fmt and math_fmt.startswith(f"math.{name}("):
-        names.add(f"math.{name}")
-    return register(Op(name, 2, numpy, impl or getattr(np, name), template, math=math_fmt,
-                       partials=partials, spellings=tuple(sorted(names)), symbol=kw.pop("symbol", name),
-                       **kw))
+    """An elementwise function of two arguments (see :func:`_function`)."""
+    return _function(name, 2, template, numpy, impl, math_fmt, partials, spellings, formula, (),
+                     **kw)
 
 
 def operator(name, symbol, impl, prec, arg_prec, template, partials=None, **kw) -> Op:
