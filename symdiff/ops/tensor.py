@@ -29,10 +29,10 @@ def _axis_text(axes: tuple[int, ...] | None) -> str:
 
 def receiver(w, x: int) -> str:
     """``x`` printed to take a method or an index (``x.reshape(...)``, ``x[...]``): a constant
-    or a scalar input may be a Python float there (in a written module), so it goes through
-    ``np.asarray``."""
+    or a scalar may be a Python float there (a written module called with floats), so it goes
+    through ``np.asarray``."""
     node = w.graph[x]
-    if node.op == "const" or node.op == "input" and node.shape in ((), None):
+    if node.op == "const" or node.shape in ((), None):  # a scalar may be a Python float
         return f"np.asarray({w.expr(x)})"
     return w.expr(x, PREC_ATOM)
 
@@ -484,7 +484,7 @@ def _setitem_lines(w, n, target):
     (spec,) = n.attrs
     index = index_text(w, spec, n.args[2:])
     return [f"{target} = {receiver(w, n.args[0])}.copy()",
-            f"{target}[{index}] = {w.expr(n.args[1])}"]
+            f"{target}[{index or '...'}] = {w.expr(n.args[1])}"]  # x[...] = v of a 0-d x
 
 
 def _setitem_vjp(graph, n, pos, g):
