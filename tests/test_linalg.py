@@ -168,6 +168,13 @@ def test_einsum(subscripts, shapes):
     check_program(src, {n: normal(*s) for n, s in zip(names, shapes)})
 
 
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("iij,j->i", [(2, 2, 4), (4,)]), ("ij,jj", [(2, 3), (3, 3)]),
+])
+def test_einsum_with_an_index_repeated_in_one_operand(subscripts, shapes):
+    test_einsum(subscripts, shapes)
+
+
 def test_einsum_backward_is_an_einsum():
     g = symdiff.compile("def f(a, b):\n    return np.einsum('ij,jk->ik', a, b)")
     g(normal(3, 4), normal(4, 2))
@@ -175,7 +182,7 @@ def test_einsum_backward_is_an_einsum():
 
 
 @pytest.mark.parametrize("src, message", [
-    ("np.einsum('ii->i', a)", "repeated index"),
+    ("np.einsum('ii->i', a)", "repeated index 'i'"),
     ("np.einsum('ij,jk->ik', a)", "subscripts for"),
     ("np.einsum('ij,jk->ik', a, a)", "sizes"),
     ("np.einsum('ij->k', a)", "output"),

@@ -334,9 +334,45 @@ def _einsum(t: Tracer, node, args, kwargs):
     if len(args) < 2:
         raise t.program.error("np.einsum needs subscripts and at least one operand", node)
     operands = [_array(t, node, x) for x in args[1:]]
+    subscripts, operands = _diagonals_taken(t, node, args[0], operands)
     shapes = [t.shape_of(x, node) for x in operands]
-    subscripts = einsum_subscripts(t, node, args[0], shapes)
+    subscripts = einsum_subscripts(t, node, subscripts, shapes)
     return t.apply("einsum", operands, node, attrs=(subscripts,))
+
+
+def _diagonals_taken(t: Tracer, node, subscripts, operands: list) -> tuple:
+    """An index repeated within one operand (``'ii->i'``, ``'ii'``, ``'iij->j'``) reads that
+    operand's diagonal: taken first (``np.diagonal``, its own backward), so the einsum proper
+    has distinct indices. NumPy's implicit output is made explicit from the original string."""
+    if not isinstance(subscripts, str):
+        return subscripts, operands
+    text = subscripts.replace(" ", "")
+    inputs, arrow, output = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(operands) or \
+            not any(len(set(term.replace(".", ""))) != len(term.replace(".", "")) for term in terms):
+        return subscripts, operands
+    if not arrow:  # letters that appear once, in order; '...' first
+        letters = "".join(terms).replace(".", "")
+        output = ("..." if "..." in inputs else "") + \
+            "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    operands = list(operands)
+    for k, term in enumerate(terms):
+        if "..." in term:
+            continue  # left to einsum_subscripts, which says what it does not take
+        while len(set(term)) != len(term):
+            c = next(c for c in term if term.count(c) > 1)
+            a1 = term.index(c)
+            a2 = term.index(c, a1 + 1)
+            shape = t.shape_of(operands[k], node)
+            if len(shape) != len(term) or shape[a1] != shape[a2]:
+                raise t.program.error(f"np.einsum: the repeated index '{c}' of '{term}' spans "
+                                      f"axes of different sizes in shape {shape}", node,
+                                      cls=_shape_error())
+            operands[k] = t.apply("diagonal", [operands[k]], node, attrs=(0, a1, a2))
+            term = term[:a1] + term[a1 + 1:a2] + term[a2 + 1:] + c
+        terms[k] = term
+    return ",".join(terms) + "->" + output, operands
 
 
 # ------------------------------------------------------------------------ np.linalg
