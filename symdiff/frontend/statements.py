@@ -307,8 +307,8 @@ class Statements:
                 return a
             self._same_shape(a, b, node, what)
             return self.apply("where", [Var(condition), a, b], node)
-        if a == b if not (self.is_var(a) or self.is_var(b)) else False:
-            return a
+        if not self.is_var(a) and not self.is_var(b) and a == b:
+            return a  # the same size, count or function on both sides
         raise self.program.error(f"{what} differs between the branches of a condition on input "
                                  "values, and is not an array or number that can be selected "
                                  "(a size, a count or a function must not depend on the data)",
@@ -413,8 +413,6 @@ class Statements:
         if self.is_var(value):
             return None
         if isinstance(value, (tuple, list)):
-            if any(self.is_var(v) for v in value) and len(value) == 0:
-                return None
             return len(value) > 0
         if value is NEWAXIS:
             return False
