@@ -258,3 +258,11 @@ def test_constant_integer_arrays_index_and_float_is_a_dtype():
     value, grads = symdiff.compile(source)(np.arange(3.0), 2)
     assert value == pytest.approx(4.0 * (0.0 + 2.0 + 2.0))
     np.testing.assert_allclose(grads["x"], [4.0, 0.0, 8.0])
+
+
+def test_a_long_comprehension_is_refused_before_the_work():
+    import time
+    start = time.perf_counter()
+    with pytest.raises(symdiff.SymdiffError, match="unroll"):
+        symdiff.compile("def f(x):\n    return sum([x * i * i + x for i in range(100000)])\n")(1.0)
+    assert time.perf_counter() - start < 1.0

@@ -384,9 +384,10 @@ class Statements:
             raise self.program.error(f"loops run more than {MAX_ITERATIONS:,} iterations in "
                                      "all; symdiff unrolls them, so keep them shorter", stmt)
         # The work the loop will do, refused before doing it (a while loop, step by step).
-        if not isinstance(stmt, ast.For):
-            stmt = ast.For(target=ast.Name("_", ast.Store()), iter=ast.Constant(0),
-                           body=getattr(stmt, "body", []), orelse=[])
+        if not isinstance(stmt, ast.For):  # a while loop's body, or a comprehension's element
+            body = stmt.body if isinstance(stmt, ast.While) else [ast.Expr(stmt.elt)]
+            stmt = ast.For(target=ast.Name("_", ast.Store()), iter=ast.Constant(0), body=body,
+                           orelse=[])
         check_loop(self, [steps], stmt)
 
     def items(self, value: Any, node: ast.AST) -> list:
