@@ -55,3 +55,31 @@ def call(*names: str):
             CALLS[name] = fn
         return fn
     return register
+
+
+def unknown_function(written: str, qualified: str) -> str:
+    """The message for a call of a function symdiff does not know: the close matches among the
+    functions it does know, in the namespace the program wrote (``np.sigmod`` suggests ``np.`` names,
+    ``x.summ`` methods), and where to find the whole list."""
+    import difflib
+
+    namespace, _, name = qualified.rpartition(".")
+    prefix = written[:len(written) - len(name)] if written.endswith(name) else ""
+
+    def names(space: str) -> list[str]:
+        return sorted(k[len(space) + 1:] for k in CALLS
+                      if k.startswith(space + ".") and "." not in k[len(space) + 1:])
+
+    candidates = {prefix + m: m for m in names(namespace)}
+    if namespace in ("numpy", "math"):  # np.sigmoid: a function symdiff knows by its bare name
+        bare = names("builtin")
+        if name in bare:
+            candidates = {name: name}
+        else:
+            candidates.update({m: m for m in bare if prefix + m not in candidates})
+    matches = difflib.get_close_matches(name, list(candidates.values()), n=3, cutoff=0.65)
+    spelled = [w for m in matches for w, c in candidates.items() if c == m][:3]
+    message = f"unknown function '{written}'"
+    if spelled:
+        message += "; did you mean " + " or ".join(dict.fromkeys(spelled)) + "?"
+    return message + " (`symdiff ops` lists the functions programs may call)"

@@ -19,7 +19,7 @@ from .parse import MAX_EXPONENT, MAX_INT, MODULES, RESERVED, Program
 from ..ir.graph import Graph, Shape
 from ..ops import OPS, SPELLINGS
 from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
-                    Selection, call)
+                    Selection, call, unknown_function)
 from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
                          Var)
 
@@ -229,7 +229,7 @@ class Tracer(Statements):
         else:
             return
         if qualified not in CALLS:
-            raise self.program.error(f"unknown function '{self.what(func)}'", node)
+            raise self.program.error(unknown_function(self.what(func), qualified), node)
 
     def _combine(self, node: ast.AST, values: list) -> Any:
         if isinstance(node, ast.Constant):
@@ -393,7 +393,7 @@ class Tracer(Statements):
             return self.call_function(callee, values[:len(node.args)], kwargs, node)
         handler = CALLS.get(qualified)
         if handler is None:
-            raise self.program.error(f"unknown function '{self.what(func)}'", node)
+            raise self.program.error(unknown_function(self.what(func), qualified), node)
         args = values[:len(node.args)]
         kwargs = {k.arg: v for k, v in zip(node.keywords, values[len(node.args):])}
         if any(k.arg is None for k in node.keywords):
