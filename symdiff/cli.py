@@ -199,6 +199,18 @@ def cmd_graph(args) -> int:
     if args.output:
         formats = ("dot", "svg", "png") if args.format is None else \
             ("dot",) if args.format == "dot" else ("dot", args.format)
+        # A PNG asked for by name (-o c.png, --format png) is made or the command fails, before
+        # anything is written; with -o PATH alone the PNG is made where it can be.
+        png_asked = args.format == "png" or (args.format is None
+                                             and args.output.lower().endswith(".png"))
+        from .teach.pictures import PNG_NEEDS, png_possible
+        if png_asked and not png_possible(args.engine):
+            if args.engine not in ("auto", "graphviz") and png_possible("graphviz"):
+                raise SymdiffError(f"PNG output with --engine {args.engine} needs rsvg-convert or "
+                                   "cairosvg to convert the SVG; --engine graphviz writes it with "
+                                   "Graphviz's dot; nothing was written")
+            raise SymdiffError(PNG_NEEDS + "; nothing was written (-o PATH.svg writes the SVG "
+                               "without them)")
         import warnings
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -208,6 +220,8 @@ def cmd_graph(args) -> int:
             print(f"symdiff: note: {w.message}", file=sys.stderr)
         for path in result.paths():
             print(f"wrote {path}", file=sys.stderr)
+        if png_asked and result.png is None:
+            raise SymdiffError("no PNG was written: " + "; ".join(result.notes))
     elif args.format in (None, "dot"):
         sys.stdout.write(to_dot(circuit, at=point, wrt=wrt))
     elif args.format == "svg":
@@ -351,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--at", help="show forward values and gradients on the wires at a "
                        "point, e.g. x=-2,y=5,z=-4")
     graph.add_argument("-o", "--output", help="write PATH.dot, PATH.svg and PATH.png (the PNG "
-                       "needs Graphviz)")
+                       "needs Graphviz, rsvg-convert or cairosvg; -o PATH.png fails without them)")
     graph.add_argument("--format", choices=("dot", "svg", "png"),
                        help="what to print or write (default: DOT on standard output; all with -o)")
     graph.add_argument("--engine", choices=("auto", "graphviz", "python", "grandalf", "layered"),

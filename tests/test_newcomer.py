@@ -45,3 +45,58 @@ def test_unknown_method_in_a_file_suggests_the_method(tmp_path):
     code, _, err = symdiff("grad", "model.py:f", "--shapes", "x=3", cwd=tmp_path)
     assert code != 0
     assert "unknown function 'x.summ'; did you mean x.sum?" in err
+
+
+# ---------------------------------------------------------------- pictures: a PNG asked for
+def _without_tools(tmp_path):
+    """An environment where neither Graphviz's dot nor rsvg-convert is on PATH."""
+    import os
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    return {**os.environ, "PATH": str(empty)}
+
+
+def _is_png(path):
+    return path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _cairosvg_works():
+    try:
+        import cairosvg  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("argv", [["-o", "out/c.png"], ["-o", "out/c", "--format", "png"]])
+def test_png_asked_without_graphviz_fails_clearly_and_writes_nothing(tmp_path, argv):
+    if _cairosvg_works():
+        pytest.skip("cairosvg converts the SVG here")
+    code, out, err = symdiff("graph", "(x+y)*z", "--at", "x=-2,y=5,z=-4", *argv, cwd=tmp_path,
+                             env=_without_tools(tmp_path))
+    assert code != 0
+    assert "PNG output needs Graphviz" in err and "nothing was written" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_png_asked_writes_a_real_png_or_fails(tmp_path):
+    code, _, err = symdiff("graph", "(x+y)*z", "--at", "x=-2,y=5,z=-4", "-o", "c.png", cwd=tmp_path)
+    if code == 0:
+        assert _is_png(tmp_path / "c.png")
+    else:
+        assert "PNG" in err and not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="needs Graphviz")
+def test_png_with_graphviz_is_a_real_png(tmp_path):
+    code, _, err = symdiff("graph", "(x+y)*z", "-o", "c.png", cwd=tmp_path)
+    assert code == 0, err
+    assert _is_png(tmp_path / "c.png") and "wrote" in err
+
+
+def test_picture_files_without_png_asked_still_succeed_without_graphviz(tmp_path):
+    code, _, err = symdiff("graph", "(x+y)*z", "-o", "c", cwd=tmp_path, env=_without_tools(tmp_path))
+    assert code == 0
+    assert (tmp_path / "c.svg").exists() and (tmp_path / "c.dot").exists()
+    if not (tmp_path / "c.png").exists():
+        assert "note: PNG output needs Graphviz" in err

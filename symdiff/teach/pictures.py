@@ -366,9 +366,9 @@ class Rendered:
         return [p for p in (self.dot, self.svg, self.png) if p is not None]
 
 
-PNG_NEEDS_GRAPHVIZ = ("PNG output needs Graphviz's dot (apt-get install graphviz, brew install "
-                      "graphviz, or conda install graphviz), or rsvg-convert / cairosvg to convert "
-                      "the SVG; wrote the .dot and .svg only")
+PNG_NEEDS = ("PNG output needs Graphviz's dot (apt-get install graphviz, brew install graphviz, or "
+             "conda install graphviz), or rsvg-convert / cairosvg to convert the SVG")
+PNG_NEEDS_GRAPHVIZ = PNG_NEEDS + "; wrote the .dot and .svg only"
 
 
 def render(circuit: Any, path: str | os.PathLike, at: dict | None = None,
@@ -413,6 +413,20 @@ def render(circuit: Any, path: str | os.PathLike, at: dict | None = None,
             result.notes.append(PNG_NEEDS_GRAPHVIZ)
             warnings.warn(PNG_NEEDS_GRAPHVIZ, RuntimeWarning, stacklevel=2)
     return result
+
+
+def png_possible(engine: str = "auto") -> bool:
+    """Whether :func:`render` can write a PNG here: Graphviz's dot (for the engines that use it),
+    rsvg-convert or cairosvg."""
+    if engine in ("auto", "graphviz") and _dot_executable():
+        return True
+    if shutil.which("rsvg-convert"):
+        return True
+    try:
+        import cairosvg  # type: ignore[import-not-found]  # noqa: F401
+    except Exception:  # not installed, or installed without the cairo library it loads
+        return False
+    return True
 
 
 def _png_from_svg(svg_text: str, png_path: Path) -> bool:
