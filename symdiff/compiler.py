@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 
 from .codegen import emit
+from .collector import without_collector
 from .ad.adjoint import Backward, differentiate
 from .errors import InputError, SymdiffError
 from .frontend.files import check_path, write_atomic
@@ -157,6 +158,7 @@ class Compiled:
         self._ahead = self.specialization(examples)
 
     # ---------------------------------------------------------------- building
+    @without_collector
     def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
                     seeded: bool = False, single: bool = False) -> Specialization | None:
         try:
@@ -276,6 +278,7 @@ class Compiled:
             values[p] = int(number)
         return values
 
+    @without_collector
     def _scalar_function(self, spec: Specialization) -> Callable | None:
         """The ``math`` twin of a shape-generic specialization, written when first needed."""
         if spec.scalar_function is None and spec.scalar_ok:
@@ -294,6 +297,7 @@ class Compiled:
     # Whether modules carry the forward/backward layer API (not for second-order functions).
     has_layers = True
 
+    @without_collector
     def _module(self, spec: Specialization, check: bool = False) -> str:
         """The full module of a specialization: value and gradients plus the layer API."""
         if spec.full_source is None or check:
