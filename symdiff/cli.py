@@ -11,6 +11,7 @@ A user mistake prints one message and exits with status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -24,7 +25,7 @@ from .frontend import budget
 from .check import check_gradients
 from .compiler import Compiled, gradients, second_derivatives
 from .higher import Hessian
-from .errors import SymdiffError
+from .errors import InputError, SymdiffError
 from .frontend.files import check_path, same_file, write_atomic
 from .frontend.parse import parse, parse_file_function
 from .teach import Circuit, explain, latex_gradients
@@ -44,9 +45,12 @@ def load_program(source: str):
     return parse(source)
 
 
-def parse_point(text: str | None, params: list[str]) -> dict[str, float]:
-    """``x=-2,y=5`` -> {"x": -2.0, "y": 5.0}; numbers only, read with float(), never evaluated."""
+def parse_point(text: str | Sequence[str] | None, params: list[str]) -> dict[str, float]:
+    """``x=-2,y=5`` -> {"x": -2.0, "y": 5.0}; numbers only, read with float(), never evaluated.
+    A list (``--at x=-2 --at y=5``) is the values of every flag together."""
     point: dict[str, float] = {}
+    if not isinstance(text, str):
+        text = ",".join(t for t in (text or ()) if t.strip())
     if not text:
         return point
     for item in text.split(","):
@@ -101,7 +105,8 @@ def _compile(args, program=None) -> Compiled:
     program = program or load_program(args.source)
     shapes = parse_shapes(getattr(args, "shapes", None))
     _check_shape_names(shapes, program.params)
-    return Compiled(program, _wrt(args.wrt), shapes)
+    with _shapes_flag():
+        return Compiled(program, _wrt(args.wrt), shapes)
 
 
 def _check_shape_names(shapes: dict | None, params: list[str]) -> None:
@@ -109,6 +114,35 @@ def _check_shape_names(shapes: dict | None, params: list[str]) -> None:
         if name not in params:
             raise SymdiffError(f"--shapes names {name!r}, which is not an input "
                                f"(inputs: {', '.join(params)})")
+    missing = [p for p in params if p not in (shapes or {})]
+    if shapes and missing:
+        raise SymdiffError(f"--shapes is missing {', '.join(missing)}: give every input a shape "
+                           "(NAME= for a number)")
+
+
+@contextlib.contextmanager
+def _shapes_flag():
+    """Errors about the shapes the library reads from ``shapes=`` name the flag they came from."""
+    try:
+        yield
+    except InputError as exc:
+        text = str(exc)
+        if text.startswith("shapes= "):
+            raise SymdiffError("--shapes " + text[len("shapes= "):]) from None
+        if text.startswith("shapes["):  # shapes['x'] must be ... -> --shapes: the shape of x must be ...
+            raise SymdiffError(re.sub(r"^shapes\['(.*?)'\]", r"--shapes: the shape of \1", text)) from None
+        raise
+
+
+def _point(args, params: list[str]) -> dict[str, float] | None:
+    """The point of --at (every flag), complete: checked before any work or printing."""
+    if args.at is None:
+        return None
+    point = parse_point(args.at, params)
+    missing = [p for p in params if p not in point]
+    if missing:
+        raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
+    return point
 
 
 def cmd_grad(args) -> int:
@@ -120,18 +154,13 @@ def cmd_grad(args) -> int:
     if args.explain:
         budget.check_printing(program, budget.MAX_EXPLAINED, "--explain walks programs of",
                               "explain a smaller piece of it (fewer loop steps)")
+    if args.explain and args.at is None:
+        raise SymdiffError("--explain walks the backward pass at a point: give it with --at")
+    point = _point(args, program.params)  # checked before any work, and before anything is printed
     compiled = _compile(args, program)
     program = compiled.program
     wrt = compiled.wrt
     name = program.name
-    if args.explain and args.at is None:
-        raise SymdiffError("--explain walks the backward pass at a point: give it with --at")
-    point = None
-    if args.at is not None:  # checked before anything is printed
-        point = parse_point(args.at, program.params)
-        missing = [p for p in program.params if p not in point]
-        if missing:
-            raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
     if compiled.generic is None:
         _require_shapes(compiled)
         print(compiled.source)
@@ -181,14 +210,10 @@ def cmd_graph(args) -> int:
                           "draw a smaller piece of it (fewer loop steps)")
     shapes = parse_shapes(args.shapes)
     _check_shape_names(shapes, program.params)
-    circuit = Circuit(program, shapes=shapes, elementary=args.elementary)
-    point = None
-    if args.at is not None:
-        point = parse_point(args.at, program.params)
-        missing = [p for p in program.params if p not in point]
-        if missing:
-            raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
-    elif circuit.graph is None:
+    point = _point(args, program.params)
+    with _shapes_flag():
+        circuit = Circuit(program, shapes=shapes, elementary=args.elementary)
+    if point is None and circuit.graph is None:
         _require_shapes(None, program.name)
     wrt = _wrt(args.wrt)
     if wrt:
@@ -307,7 +332,9 @@ def generated_test_file(filename: str) -> str:
 
 
 def cmd_check(args) -> int:
-    compiled = _compile(args)
+    program = load_program(args.source)
+    parse_point(args.at, program.params)  # a bad --at is reported before any work
+    compiled = _compile(args, program)
     program = compiled.program
     if compiled.generic is None:
         raise SymdiffError("symdiff check evaluates scalar programs; for array programs use "
@@ -353,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     grad = command("grad", "print the value and gradients in closed form", cmd_grad)
-    grad.add_argument("--at", help="evaluate at a point, e.g. x=-2,y=5,z=-4")
+    grad.add_argument("--at", action="append", help="evaluate at a point, e.g. x=-2,y=5,z=-4 "
+                      "(or --at x=-2 --at y=5 ...)")
     grad.add_argument("--order", type=int, choices=(1, 2), default=1,
                       help="2: also print the second derivatives (the Hessian)")
     grad.add_argument("--explain", action="store_true", help="walk the backward pass at --at "
@@ -362,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "\\frac{\\partial f}{\\partial x} = ...")
     graph = command("graph", "draw the computational graph (DOT on standard output, or "
                     "pictures with -o)", cmd_graph)
-    graph.add_argument("--at", help="show forward values and gradients on the wires at a "
+    graph.add_argument("--at", action="append", help="show forward values and gradients on the wires at a "
                        "point, e.g. x=-2,y=5,z=-4")
     graph.add_argument("-o", "--output", help="write PATH.dot, PATH.svg and PATH.png (the PNG "
                        "needs Graphviz, rsvg-convert or cairosvg; -o PATH.png fails without them)")
@@ -382,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--force", action="store_true", help="let --tests replace an existing "
                       "test_FILE.py")
     check = command("check", "compare gradients with central finite differences", cmd_check)
-    check.add_argument("--at", help="the point (default: random)")
+    check.add_argument("--at", action="append", help="the point (default: random); flags add up: "
+                       "--at x=1 --at y=2")
     check.add_argument("--tol", type=float, default=1e-5, help="relative tolerance (1e-5)")
     check.add_argument("--seed", type=int, default=0, help="random seed for the point")
     ops = sub.add_parser("ops", help="list the functions programs may call, with their "

@@ -100,3 +100,72 @@ def test_picture_files_without_png_asked_still_succeed_without_graphviz(tmp_path
     assert (tmp_path / "c.svg").exists() and (tmp_path / "c.dot").exists()
     if not (tmp_path / "c.png").exists():
         assert "note: PNG output needs Graphviz" in err
+
+
+# ---------------------------------------------------------------- checks before work
+LOSS = """\
+import numpy as np
+
+
+def log_softmax(z, axis):
+    z = z - np.max(z, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def loss(X, y, W1, b1, W2, b2):
+    N = X.shape[0]
+    h = np.maximum(0, X @ W1 + b1)
+    scores = h @ W2 + b2
+    return -np.mean(log_softmax(scores, axis=1)[np.arange(N), y]) + 1e-3 * np.sum(W1 * W1)
+"""
+
+
+@pytest.mark.parametrize("command", ["grad", "check", "graph"])
+def test_at_flags_accumulate(command):
+    code, out, err = symdiff(command, "(x+y)*z", "--at", "x=-2", "--at", "y=5", "--at", "z=-4")
+    assert code == 0, err
+    if command == "grad":
+        lines = out.splitlines()
+        assert "at x = -2, y = 5, z = -4:" in lines
+        assert "f = -12" in lines and "df/dz = 3" in lines
+    elif command == "check":
+        assert out.startswith("at x = -2, y = 5, z = -4:")
+    else:
+        assert "digraph" in out
+
+
+def test_at_flags_still_take_comma_lists_and_refuse_a_name_twice():
+    code, out, _ = symdiff("grad", "(x+y)*z", "--at", "x=-2,y=5", "--at", "z=-4")
+    assert code == 0 and "df/dx = -4" in out.splitlines()
+    code, out, err = symdiff("grad", "(x+y)*z", "--at", "x=-2,y=5,z=1", "--at", "x=3")
+    assert code != 0 and out == "" and "--at gives x twice" in err
+
+
+@pytest.mark.parametrize("at, message", [
+    (["x=-2,y=oops,z=1"], "--at: 'oops' is not a number (for y)"),
+    (["x=-2", "--at", "y=5"], "--at is missing a value for z"),
+    (["x=-2,w=1,y=5,z=1"], "--at names 'w', which is not an input"),
+])
+def test_bad_at_is_reported_before_anything_is_printed(at, message):
+    code, out, err = symdiff("grad", "(x+y)*z", "--at", *at)
+    assert code != 0
+    assert out == ""
+    assert message in err
+
+
+def test_bad_at_in_check_before_work():
+    code, out, err = symdiff("check", "(x+y)*z", "--at", "x=nope")
+    assert code != 0 and out == "" and "--at: 'nope' is not a number" in err
+
+
+def test_shapes_errors_name_the_flag(tmp_path):
+    (tmp_path / "model.py").write_text(LOSS)
+    code, out, err = symdiff("grad", "model.py:loss", "--wrt", "W1,b1",
+                             "--shapes", "X=200x3072,y=200,W1=3072x100,b1=100", cwd=tmp_path)
+    assert code != 0 and out == ""
+    assert "--shapes is missing W2, b2" in err and "shapes=" not in err
+    code, _, err = symdiff("compile", "model.py:loss", "--shapes",
+                           "X=2x3,y=2,W1=3x4,b1=4,W2=4x5,b2=99999999999999", cwd=tmp_path)
+    assert code != 0 and "--shapes: the shape of b2 must be" in err and "shapes[" not in err
+    code, _, err = symdiff("graph", "model.py:loss", "--shapes", "X=2x3,y=2", cwd=tmp_path)
+    assert code != 0 and "--shapes is missing W1, b1, W2, b2" in err
