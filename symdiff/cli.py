@@ -429,11 +429,45 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+_FLOAT_NOTES = (  # NumPy's floating-point warnings from generated code, as one line each
+    ("divide by zero", "a division by zero at this point: the values it reaches print as inf"),
+    ("invalid value", "an operation is undefined at this point (0/0, sqrt or log of a negative "
+                      "number...): the values it reaches print as nan"),
+    ("overflow", "a value overflows float64 at this point and prints as inf"),
+    ("underflow", "a value underflows float64 at this point and prints as 0"),
+)
+
+
+@contextlib.contextmanager
+def _float_notes():
+    """NumPy's RuntimeWarnings (``divide by zero encountered in scalar divide`` from generated
+    code) become one note each on standard error, after the output, instead of raw warnings."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            notes: list[str] = []
+            for w in caught:
+                text = str(w.message)
+                note = next((n for key, n in _FLOAT_NOTES if issubclass(w.category, RuntimeWarning)
+                             and text.startswith(key)), None)
+                if note is None:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                elif note not in notes:
+                    notes.append(note)
+            for note in notes:
+                print(f"symdiff: note: {note}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _float_notes():
+            return args.func(args)
     except SymdiffError as exc:
         print(f"symdiff: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

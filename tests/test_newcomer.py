@@ -169,3 +169,27 @@ def test_shapes_errors_name_the_flag(tmp_path):
     assert code != 0 and "--shapes: the shape of b2 must be" in err and "shapes[" not in err
     code, _, err = symdiff("graph", "model.py:loss", "--shapes", "X=2x3,y=2", cwd=tmp_path)
     assert code != 0 and "--shapes is missing W1, b1, W2, b2" in err
+
+
+# ---------------------------------------------------------------- NumPy's warnings become notes
+def test_sqrt_at_zero_prints_inf_with_one_note():
+    code, out, err = symdiff("grad", "sqrt(x)", "--at", "x=0")
+    assert code == 0
+    assert "f = 0" in out.splitlines() and "df/dx = inf" in out.splitlines()
+    assert "RuntimeWarning" not in err and "encountered" not in err
+    notes = [line for line in err.splitlines() if line.strip()]
+    assert notes == ["symdiff: note: a division by zero at this point: the values it reaches "
+                     "print as inf"]
+
+
+def test_log_of_a_negative_number_prints_nan_with_a_note():
+    code, out, err = symdiff("grad", "log(x)", "--at", "x=-1")
+    assert code == 0 and "f = nan" in out.splitlines()
+    assert "RuntimeWarning" not in err
+    assert err.count("symdiff: note: an operation is undefined at this point") == 1
+
+
+def test_overflow_note():
+    code, out, err = symdiff("grad", "exp(x)", "--at", "x=1000")
+    assert code == 0 and "f = inf" in out.splitlines()
+    assert "RuntimeWarning" not in err and "overflows float64" in err
