@@ -266,3 +266,15 @@ def test_a_long_comprehension_is_refused_before_the_work():
     with pytest.raises(symdiff.SymdiffError, match="unroll"):
         symdiff.compile("def f(x):\n    return sum([x * i * i + x for i in range(100000)])\n")(1.0)
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_file_function_brings_the_helpers_it_calls(tmp_path):
+    from symdiff.frontend.parse import parse_file_function
+    path = tmp_path / "model.py"
+    path.write_text("import numpy as np\nreg = 2.0\n\n\ndef _sq(z):\n    return z * z\n\n\n"
+                    "act = lambda z: np.tanh(z)\n\n\ndef loss(x):\n    return reg * _sq(act(x))\n\n\n"
+                    "def plot(x):\n    with open('f') as h:\n        pass\n")
+    g = symdiff.compile(parse_file_function(str(path), "loss"))
+    value, grads = g(0.5)
+    assert value == pytest.approx(2.0 * np.tanh(0.5) ** 2)
+    assert grads["x"] == pytest.approx(4.0 * np.tanh(0.5) * (1.0 - np.tanh(0.5) ** 2))

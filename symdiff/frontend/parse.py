@@ -474,15 +474,29 @@ def parse_file_function(path: str, function: str | None = None) -> Program:
     if function not in defs:
         raise ParseError(f"{path} has no top-level function {function!r} "
                          f"(it has: {', '.join(defs) or 'none'})")
-    segment = ast.get_source_segment(text, defs[function])
-    constants = {}
+    # The functions it calls (defs, name = lambda, name = other_function), and the ones those
+    # call, come along as helpers; the file's other statements (imports, prints) are never read.
+    constants, helpers = {}, {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], ast.Name):
             value = _number(stmt.value)
             if value is not None:
                 constants[stmt.targets[0].id] = checked_constant(stmt.targets[0].id, value)
-    return parse(textwrap.dedent(segment), constants=constants)
+            elif isinstance(stmt.value, ast.Lambda) or \
+                    isinstance(stmt.value, ast.Name) and stmt.value.id in defs:
+                helpers[stmt.targets[0].id] = stmt
+    helpers = {**{name: d for name, d in defs.items() if name != function}, **helpers}
+    wanted, stack = set(), [defs[function]]
+    while stack:
+        for n in ast.walk(stack.pop()):
+            if isinstance(n, ast.Name) and n.id in helpers and n.id not in wanted:
+                wanted.add(n.id)
+                stack.append(helpers[n.id])
+    parts = [textwrap.dedent(ast.get_source_segment(text, stmt)) for stmt in tree.body
+             if any(stmt is helpers[name] for name in wanted)]
+    parts.append(textwrap.dedent(ast.get_source_segment(text, defs[function])))
+    return parse("\n\n".join(parts), name=function, constants=constants)
 
 
 def _number(node: ast.AST) -> float | None:
