@@ -278,3 +278,14 @@ def test_a_file_function_brings_the_helpers_it_calls(tmp_path):
     value, grads = g(0.5)
     assert value == pytest.approx(2.0 * np.tanh(0.5) ** 2)
     assert grads["x"] == pytest.approx(4.0 * np.tanh(0.5) * (1.0 - np.tanh(0.5) ** 2))
+
+
+@pytest.mark.parametrize("source, said", [
+    ("def f(x):\n    return np.sum(x + (lambda t: t))\n", "got a lambda"),
+    ("def f(x):\n    return np.sum(x + range(3))\n", "np.arange"),
+    ("def f(x):\n    return x * True\n", "the truth value True"),
+])
+def test_messages_name_what_the_user_wrote_not_compiler_classes(source, said):
+    with pytest.raises(symdiff.SymdiffError, match=said) as caught:
+        symdiff.compile(source)(np.ones(3))
+    assert "Function" not in str(caught.value) and "Var" not in str(caught.value)

@@ -534,7 +534,18 @@ def _describe(value: Any) -> str:
         return f"the {kind} {value}" if len(str(value)) < 40 else f"a {kind}"
     if isinstance(value, Module):
         return f"the module {value.name}"
-    return type(value).__name__
+    if isinstance(value, Function):
+        return f"the function {value.name}" if value.name != "lambda" else "a lambda"
+    if isinstance(value, range):
+        return f"{value!r} (a range: write np.arange for an array)"
+    if isinstance(value, bool):
+        return f"the truth value {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if value is ELLIPSIS:
+        return "'...'"
+    # Never a class name of the compiler: say what kind of thing the user wrote.
+    return "a value that is neither a number nor an array"
 
 
 def _short(value: Any) -> str:
