@@ -206,21 +206,19 @@ class Statements:
         """An array updated in place (``a += 1``, ``a[i] = v``) is seen so under every name and
         in every list that holds the same array, as in NumPy (``b = a; a += 1`` changes b).
         Numbers, and values whose shape is not known, are immutable as Python's floats are."""
-        if not isinstance(old, Var) or old is new:
-            return
+        if not isinstance(old, Var) or old is new or self.graph.shape(old.node) == ():
+            return  # a number (the usual accumulator, s += ...) is never shared
         scopes = self.env.maps if isinstance(self.env, ChainMap) else [self.env]
-        aliased = any(v is old or isinstance(v, list) and any(i is old for i in v)
-                      for scope in scopes for v in scope.values())
-        if aliased and self.graph.shape(old.node) is None:
+        names = [(scope, name) for scope in scopes for name, value in scope.items()
+                 if value is old]
+        lists = [value for scope in scopes for value in scope.values()
+                 if isinstance(value, list) and any(item is old for item in value)]
+        if (names or lists) and self.graph.shape(old.node) is None:
             raise NeedsShapes()  # array or number? the shapes decide
-        if not self.graph.shape(old.node):
-            return
-        for scope in self.env.maps if isinstance(self.env, ChainMap) else [self.env]:
-            for name, value in list(scope.items()):
-                if value is old:
-                    scope[name] = new
-                elif isinstance(value, list):
-                    value[:] = [new if item is old else item for item in value]
+        for scope, name in names:
+            scope[name] = new
+        for value in lists:
+            value[:] = [new if item is old else item for item in value]
 
     def _expression(self, stmt: ast.Expr) -> None:
         if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
@@ -328,13 +326,19 @@ class Statements:
         self._count(len(items), stmt)
         for item in items:
             self.bind(stmt.target, item)
-            try:
-                self._loop_body(stmt.body)
-            except Break:
+            if not self._iteration(stmt.body):
                 return
-            except Continue:
-                continue
         self.exec_block(stmt.orelse)
+
+    def _iteration(self, body: list[ast.stmt]) -> bool:
+        """One step of a loop; False when it ends the loop (``break``)."""
+        try:
+            self._loop_body(body)
+        except Break:
+            return False
+        except Continue:
+            pass
+        return True
 
     def _loop_body(self, body: list[ast.stmt]) -> None:
         """A loop's body, where ``if c: ...; continue`` on a value condition skips the rest of
@@ -370,12 +374,8 @@ class Statements:
                                          "condition ever false? Write a for loop over a range",
                                          stmt)
             self._count(1, stmt)
-            try:
-                self.exec_block(stmt.body)
-            except Break:
+            if not self._iteration(stmt.body):
                 return
-            except Continue:
-                continue
         self.exec_block(stmt.orelse)
 
     def _count(self, steps: int, stmt: ast.stmt) -> None:
