@@ -603,7 +603,7 @@ def _options_key(wrt, shapes) -> tuple:
 def _cache_key(program: Program, wrt, shapes) -> tuple:
     digest = hashlib.sha256(program.source.encode()).hexdigest()
     return (digest, program.name, _options_key(wrt, shapes),
-            tuple(sorted(program.constants.items())))
+            tuple(sorted(program.constants.items())), program.origin and program.origin.key)
 
 
 class Gradients(dict):

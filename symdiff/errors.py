@@ -15,18 +15,30 @@ class SourceError(SymdiffError):
     """A problem located in the user's source text (line and column are 1-based)."""
 
     def __init__(self, message: str, source: str | None = None, line: int | None = None,
-                 col: int | None = None):
+                 col: int | None = None, filename: str | None = None):
         self.message = message
         self.source = source
         self.line = line
         self.col = col
+        self.filename = filename
         super().__init__(self._format())
 
+    def moved(self, filename: str, source: str | None, line: int | None,
+              col: int | None) -> SourceError:
+        """The same error at its place in a file: ``userfns.py:9:5: message`` and the file's line."""
+        self.filename, self.source, self.line, self.col = filename, source, line, col
+        self.args = (self._format(),)
+        return self
+
     def _format(self) -> str:
-        if self.line is None:
+        if self.filename is not None:  # as Python's tracebacks and compilers name a place
+            text = f"{self.filename}:{self.line}:{self.col}: {self.message}" if self.line \
+                else f"{self.filename}: {self.message}"
+        elif self.line is None:
             return self.message
-        text = f"{self.message} (line {self.line}, column {self.col})"
-        snippet = _source_line(self.source, self.line)
+        else:
+            text = f"{self.message} (line {self.line}, column {self.col})"
+        snippet = _source_line(self.source, self.line) if self.line else None
         if snippet is None:
             return text
         shown, caret_at = _clip(snippet, (self.col or 1) - 1)

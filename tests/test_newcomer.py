@@ -1,13 +1,24 @@
 """Issue #14, a newcomer's first hour: the symdiff command run as a user runs it (a subprocess)."""
 
+import importlib.util
+import os
+import pathlib
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+
+import symdiff as sd
+
+ROOT = str(pathlib.Path(__file__).resolve().parents[1])
 
 
 def symdiff(*argv, cwd=None, env=None):
+    # This checkout's package, installed or not (the command runs in the user's folder).
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
     proc = subprocess.run([sys.executable, "-m", "symdiff", *argv], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=120)
     return proc.returncode, proc.stdout, proc.stderr
@@ -193,3 +204,117 @@ def test_overflow_note():
     code, out, err = symdiff("grad", "exp(x)", "--at", "x=1000")
     assert code == 0 and "f = inf" in out.splitlines()
     assert "RuntimeWarning" not in err and "overflows float64" in err
+
+
+# ---------------------------------------------------------------- errors name the file and its line
+USERFNS = """\
+import numpy as np
+
+
+def helper(t):
+    return np.tanh(t)
+
+
+def with_if(x):
+    with open("f") as f:
+        y = x
+    return y
+
+
+def bad_helper(t):
+    return t.summ()
+
+
+def uses_bad(x):
+    return bad_helper(x) * 2
+
+
+def misaligned(x):
+    y = helper(x)
+    return np.sum(y @ np.ones((2, 2)))
+
+
+class Layer:
+    def forward(x, w):  # read from the class: a plain function, indented
+        return np.sum(x * w) + np.sum(np.cumsum(x).nope())
+
+
+square = lambda t: t * t.summ()  # noqa: E731
+
+
+def calls_lambda(x):
+    return np.sum(square(x))
+"""
+
+
+def _caret_under(err: str, text: str) -> None:
+    """The last two lines of an error: the file's line, and a caret under ``text`` in it."""
+    shown, caret = err.rstrip("\n").splitlines()[-2:]
+    assert caret.strip() == "^"
+    assert shown[caret.index("^"):].startswith(text), (shown, caret)
+
+
+@pytest.mark.parametrize("function, place, message, under", [
+    ("with_if", "userfns.py:9:5:", "unsupported syntax: a with statement", "with open"),
+    ("uses_bad", "userfns.py:15:12:", "unknown function 't.summ'", "t.summ()"),
+    ("misaligned", "userfns.py:24:19:", "y @ np.ones((2, 2)): shapes (3,) and (2, 2)", "y @ np.ones"),
+])
+def test_cli_errors_name_the_file_and_its_line(tmp_path, function, place, message, under):
+    (tmp_path / "userfns.py").write_text(USERFNS)
+    code, out, err = symdiff("grad", f"userfns.py:{function}", "--shapes", "x=3", cwd=tmp_path)
+    assert code != 0 and out == ""
+    assert err.startswith(f"symdiff: error: {place} {message}"), err
+    assert "(line" not in err
+    _caret_under(err, under)
+
+
+def test_cli_syntax_error_elsewhere_in_the_file_names_the_file(tmp_path):
+    (tmp_path / "userfns.py").write_text(USERFNS + "\ndef broken(x:\n    return x\n")
+    code, _, err = symdiff("grad", "userfns.py:with_if", "--at", "x=1", cwd=tmp_path)
+    assert code != 0
+    assert err.startswith("symdiff: error: userfns.py:38:11: syntax error"), err
+    assert "syntax error" in err
+
+
+def _module(tmp_path, name="userfns"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(USERFNS)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, str(path)
+
+
+@pytest.mark.parametrize("function, line, col, cls, under", [
+    ("with_if", 9, 5, sd.ParseError, "with open"),
+    ("uses_bad", 15, 12, sd.ParseError, "t.summ()"),        # in a helper the function calls
+    ("misaligned", 24, 19, sd.ShapeError, "y @ np.ones"),   # found while tracing
+    ("calls_lambda", 32, 24, sd.ParseError, "t.summ()"),    # in a lambda helper, mid-line
+])
+def test_function_objects_report_their_file_and_line(tmp_path, monkeypatch, function, line, col,
+                                                     cls, under):
+    module, path = _module(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cls) as info:
+        sd.compile(getattr(module, function))(np.ones(3))
+    error = info.value
+    assert (error.filename, error.line, error.col) == ("userfns.py", line, col)
+    assert str(error).startswith(f"userfns.py:{line}:{col}: ")
+    _caret_under(str(error), under)
+
+
+def test_a_method_reports_the_file_column_of_its_indented_line(tmp_path):
+    module, path = _module(tmp_path, "userfns_method")
+    with pytest.raises(sd.ParseError) as info:
+        sd.compile(module.Layer.forward)(np.ones(3), np.ones(3))
+    error = info.value
+    assert error.filename == path  # outside the working folder: the path as Python knows it
+    assert (error.line, error.col) == (29, 39)
+    _caret_under(str(error), "np.cumsum(x).nope()")
+
+
+def test_formulas_and_source_texts_keep_their_own_lines():
+    with pytest.raises(sd.ParseError) as info:
+        sd.compile("def f(x):\n    y = x\n    return y.summ()\n")
+    assert info.value.filename is None and info.value.line == 3
+    assert "(line 3, column 12)" in str(info.value)

@@ -111,7 +111,8 @@ def assert_rejected(source, sentinel: Path, location: bool = False,
 
 
 def assert_points_at_source(message: str) -> None:
-    assert "line" in message, message
+    # "(line 2, column 5)" in a text; "file.py:9:5:" in a file, as Python's tracebacks name places
+    assert "line" in message or re.match(r"\S+\.py:\d+:\d+: ", message), message
     assert CARET_LINE.search(message), f"no caret line in {message!r}"
 
 

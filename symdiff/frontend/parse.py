@@ -15,6 +15,7 @@ import ast
 import inspect
 import io
 import keyword
+import linecache
 import math
 import sys
 import textwrap
@@ -24,6 +25,7 @@ from typing import Callable
 
 from ..errors import ParseError, SourceError
 from .files import read_source  # regular files only, UTF-8, bounded
+from .origin import Origin, display_path
 from ..codegen.verify import FORBIDDEN_NAMES
 
 MAX_SOURCE_CHARS = 300_000
@@ -86,6 +88,8 @@ class Program:
     # Functions the program may call, by name: the other top-level definitions of the source
     # (``def``, ``name = lambda ...``, ``name = other_function``); inlined when called.
     functions: dict[str, ast.AST] = field(default_factory=dict)
+    # Where the text is in the user's file (path.py:function, a Python function), for errors.
+    origin: Origin | None = None
 
     def annotated_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes from annotations like ``W1: "100,3072"`` (all parameters, or none)."""
@@ -112,23 +116,27 @@ class Program:
 
     def error(self, message: str, node: ast.AST | None, cls=ParseError) -> SourceError:
         if node is None or not hasattr(node, "lineno"):
-            return cls(message)
-        return cls(message, self.source, node.lineno, node.col_offset + 1)
+            error = cls(message)
+        else:
+            error = cls(message, self.source, node.lineno, node.col_offset + 1)
+        return self.origin.relocate(error) if self.origin else error
 
 
 # ============================================================================ parsing
 def parse(source_or_fn: str | Callable, name: str | None = None,
-          constants: dict[str, float] | None = None) -> Program:
+          constants: dict[str, float] | None = None, origin: Origin | None = None) -> Program:
     """Parse an expression, a ``def`` block, or a Python function into a checked :class:`Program`.
 
-    ``constants`` are numbers the program may read by name (module-level settings such as ``reg``).
+    ``constants`` are numbers the program may read by name (module-level settings such as ``reg``);
+    ``origin`` places the text in a file (a Python function's own is found with ``inspect``), so
+    that errors name the file and its lines.
     """
     if isinstance(source_or_fn, Program):
         return source_or_fn
     constants = dict(constants or {})
     entry = None
     if callable(source_or_fn) and not isinstance(source_or_fn, str):
-        source, found = _function_source(source_or_fn)
+        source, found, origin = _function_source(source_or_fn)
         constants.update(found)
         entry = source_or_fn.__name__
     elif isinstance(source_or_fn, str):
@@ -136,6 +144,15 @@ def parse(source_or_fn: str | Callable, name: str | None = None,
     else:
         raise ParseError(f"expected a formula string or a Python function, got "
                          f"{type(source_or_fn).__name__}")
+    try:
+        program = _parse_source(source, name, constants, entry)
+    except SourceError as exc:
+        raise (origin.relocate(exc) if origin else exc) from None
+    program.origin = origin
+    return program
+
+
+def _parse_source(source: str, name: str | None, constants: dict, entry: str | None) -> Program:
     if not isinstance(source, str) or len(source) > MAX_SOURCE_CHARS:
         _parse_text(source)  # raises the size error before any other work
     # One kind of line break: Python's tokenizer and its parser disagree about a lone CR.
@@ -198,7 +215,7 @@ def _entry(functions: dict[str, ast.AST], name: str | None, source: str) -> ast.
     return chosen if isinstance(chosen, ast.FunctionDef) else defs[-1]
 
 
-def _function_source(fn: Callable) -> tuple[str, dict[str, float]]:
+def _function_source(fn: Callable) -> tuple[str, dict[str, float], Origin | None]:
     if not (inspect.isfunction(fn) or inspect.ismethod(fn)):
         label = getattr(fn, "__name__", None)
         raise ParseError(f"expected a formula string or a Python function, got "
@@ -207,7 +224,7 @@ def _function_source(fn: Callable) -> tuple[str, dict[str, float]]:
         raise ParseError("lambdas are not accepted; write a 'def' or pass the formula as text")
     # The function's own text, after the texts of the functions it calls (read, never run),
     # so that one parse sees them all: the program is the last definition.
-    texts: dict[str, str] = {}
+    pieces: dict[str, tuple] = {}
     constants: dict[str, float] = {}
     pending, seen = [(fn.__name__, fn)], set()
     while pending:
@@ -215,45 +232,79 @@ def _function_source(fn: Callable) -> tuple[str, dict[str, float]]:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        text, closure = _read_function(current, fn)
+        read = _read_function(current, fn)
         if current is not fn:
-            texts[label] = _helper_text(label, current, text)
-        for scope in (closure.globals, closure.nonlocals):
+            pieces[label] = _helper_text(label, current, read)
+        for scope in (read.closure.globals, read.closure.nonlocals):
             for key, value in scope.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     constants[key] = checked_constant(key, value)
                 elif inspect.isfunction(value) and value.__module__ == fn.__module__ \
-                        and len(texts) < MAX_HELPERS:
+                        and len(pieces) < MAX_HELPERS:
                     pending.append((key, value))  # a helper of the same module
-    main, _ = _read_function(fn, fn)
-    return "\n\n".join(list(texts.values())[::-1] + [main]), constants
+    main = _read_function(fn, fn)
+    origin = _file_origin(fn)
+    text = ""
+    for piece, line, shift, first_shift, count in [*list(pieces.values())[::-1],
+                                                   (main.text, main.line, main.shift, None, None)]:
+        text = origin.add(text, piece, line, shift, first_shift, count) if origin else \
+            f"{text}\n\n{piece}" if text else piece
+    return text, constants, origin
 
 
 MAX_HELPERS = 100
 
 
-def _read_function(current: Callable, fn: Callable):
+@dataclass
+class _Read:
+    text: str          # the definition, dedented
+    closure: inspect.ClosureVars
+    line: int          # its first line in the file
+    shift: int         # the columns dedenting removed
+
+
+def _read_function(current: Callable, fn: Callable) -> _Read:
     try:
-        return textwrap.dedent(inspect.getsource(current)), inspect.getclosurevars(current)
+        lines, first = inspect.getsourcelines(current)
+        closure = inspect.getclosurevars(current)
     except (OSError, TypeError, ValueError) as exc:
         raise ParseError(f"cannot read the source of {current.__name__!r}"
                          f"{'' if current is fn else f' (called by {fn.__name__!r})'}: {exc}; "
                          "pass the source text instead") from None
+    raw = "".join(lines)
+    text = textwrap.dedent(raw)
+    shift = len(lines[0].rstrip("\r\n")) - len(text.split("\n", 1)[0].rstrip("\r")) if lines else 0
+    return _Read(text, closure, max(first, 1), shift)
 
 
-def _helper_text(label: str, helper: Callable, text: str) -> str:
-    """A called function's definition under the name the caller uses: its ``def``, a lambda's
-    assignment line, or ``label = name`` for a function bound to a second name."""
+def _file_origin(fn: Callable) -> Origin | None:
+    """The file of a function (its text as ``inspect`` read it), if it has one."""
+    filename = inspect.getsourcefile(fn) or ""
+    text = "".join(linecache.getlines(filename)) if filename else ""
+    return Origin(display_path(filename), text) if text else None
+
+
+def _helper_text(label: str, helper: Callable, read: _Read) -> tuple:
+    """A called function's definition under the name the caller uses (its ``def``, a lambda's
+    assignment line, or ``label = name`` for a function bound to a second name), with its place
+    in the file: (text, first line, shift, shift of the first line, lines from the file)."""
+    text = read.text
     if helper.__name__ == "<lambda>":
-        tree = _parse_text(text if not text[:1].isspace() else text.strip())
+        stripped = text if not text[:1].isspace() else text.strip()
+        tree = _parse_text(stripped)
         lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         if len(lambdas) != 1:
             raise ParseError(f"cannot read the lambda {label!r} on its own: define it on a "
                              "line of its own, or as a 'def'")
-        return f"{label} = {ast.get_source_segment(text, lambdas[0])}"
+        lam = lambdas[0]
+        head = f"{label} = "
+        lead = read.shift + len(text) - len(text.lstrip()) if stripped is not text else read.shift
+        return (head + ast.get_source_segment(stripped, lam), read.line + lam.lineno - 1,
+                read.shift, lead + lam.col_offset - len(head), None)
     if helper.__name__ != label:
-        return f"{text}\n{label} = {helper.__name__}"
-    return text
+        return f"{text}\n{label} = {helper.__name__}", read.line, read.shift, None, \
+            text.count("\n") + 1
+    return text, read.line, read.shift, None, None
 
 
 def checked_constant(name: str, value: int | float) -> int | float:
@@ -465,7 +516,10 @@ def parse_file_function(path: str, function: str | None = None) -> Program:
     Module-level assignments of plain numbers (``reg = 1e-3``) are made available as constants.
     """
     text = read_source(path, MAX_SOURCE_CHARS)
-    tree = _parse_text(text)
+    try:
+        tree = _parse_text(text)
+    except SourceError as exc:  # a syntax error anywhere in the file: the file's own place
+        raise exc.moved(display_path(path), text, exc.line, exc.col) from None
     defs = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
     if function is None:
         if len(defs) != 1:
@@ -493,10 +547,11 @@ def parse_file_function(path: str, function: str | None = None) -> Program:
             if isinstance(n, ast.Name) and n.id in helpers and n.id not in wanted:
                 wanted.add(n.id)
                 stack.append(helpers[n.id])
-    parts = [textwrap.dedent(ast.get_source_segment(text, stmt)) for stmt in tree.body
-             if any(stmt is helpers[name] for name in wanted)]
-    parts.append(textwrap.dedent(ast.get_source_segment(text, defs[function])))
-    return parse("\n\n".join(parts), name=function, constants=constants)
+    origin, combined = Origin(display_path(path), text), ""
+    for stmt in [*(s for s in tree.body if any(s is helpers[name] for name in wanted)),
+                 defs[function]]:  # top-level statements: nothing to dedent
+        combined = origin.add(combined, ast.get_source_segment(text, stmt), stmt.lineno)
+    return parse(combined, name=function, constants=constants, origin=origin)
 
 
 def _number(node: ast.AST) -> float | None:
