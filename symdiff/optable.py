@@ -71,7 +71,16 @@ def text_table() -> str:
     for row in rows():
         kink = f"   [{row.kink}]" if row.kink else ""
         lines.append(f"{row.spelling:<28} {row.op:<16} {row.rule}{kink}")
+    lines += ["", "Not supported, and what to write instead:"]
+    lines += [f"{spelling:<28} {text}" for spelling, text in unsupported()]
     return "\n".join(lines)
+
+
+def unsupported() -> list[tuple[str, str]]:
+    """NumPy functions symdiff does not support that have an equivalent it does (frontend/hints)."""
+    from .frontend.hints import HINTS
+    return [(_spelling(name) + (".*" if name == "numpy.random" else ""), text)
+            for name, text in sorted(HINTS.items())]
 
 
 def markdown() -> str:
@@ -84,7 +93,10 @@ def markdown() -> str:
             "|---|---|---|---|\n")
     body = "".join(f"| `{r.spelling}` | {r.op} | {_cell(r.rule)} | {_cell(r.kink)} |\n"
                    for r in rows())
-    return head + body
+    missing = ("\n## Not supported, and what to write instead\n\n"
+               "| function | why, and what to write instead |\n|---|---|\n" +
+               "".join(f"| `{name}` | {_cell(text)} |\n" for name, text in unsupported()))
+    return head + body + missing
 
 
 def _cell(text: str) -> str:

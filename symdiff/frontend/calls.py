@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .hints import hint
 from .parse import MODULE_CONSTANTS
 from .statements import ELLIPSIS, NEWAXIS, NeedsShapes, Var
 
@@ -63,6 +64,9 @@ def unknown_function(written: str, qualified: str) -> str:
     ``x.summ`` methods), and where to find the whole list."""
     import difflib
 
+    instead = hint(qualified)
+    if instead is not None:  # a NumPy function with an equivalent symdiff accepts
+        return f"'{written}' is not supported: {instead} {OPS_POINTER}"
     namespace, _, name = qualified.rpartition(".")
     prefix = written[:len(written) - len(name)] if written.endswith(name) else ""
 
@@ -82,4 +86,13 @@ def unknown_function(written: str, qualified: str) -> str:
     message = f"unknown function '{written}'"
     if spelled:
         message += "; did you mean " + " or ".join(dict.fromkeys(spelled)) + "?"
-    return message + " (`symdiff ops` lists the functions programs may call)"
+    return f"{message} {OPS_POINTER}"
+
+
+OPS_POINTER = "(`symdiff ops` lists the functions programs may call, as does docs/ops.md)"
+
+
+def unsupported_attribute(written: str, qualified: str) -> str:
+    """The message for ``np.random`` and other parts of a module symdiff does not know."""
+    instead = hint(qualified)
+    return f"'{written}' is not supported" + (f": {instead} {OPS_POINTER}" if instead else " here")

@@ -19,7 +19,7 @@ from .parse import MAX_EXPONENT, MAX_INT, MODULES, RESERVED, Program
 from ..ir.graph import Graph, Shape
 from ..ops import OPS, SPELLINGS
 from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
-                    Selection, call, unknown_function)
+                    Selection, call, unknown_function, unsupported_attribute)
 from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
                          Var)
 
@@ -406,7 +406,8 @@ class Tracer(Statements):
         if isinstance(value, Module):
             if node.attr in MODULE_VALUES:
                 return MODULE_VALUES[node.attr]
-            raise self.program.error(f"'{self.what(node)}' is not supported here", node)
+            raise self.program.error(unsupported_attribute(self.what(node), f"{value.name}.{node.attr}"),
+                                     node)
         handler = ATTRIBUTES.get(node.attr)
         if handler is None or not isinstance(value, Var):
             raise self.program.error(f"attribute '.{node.attr}' is not supported", node)
