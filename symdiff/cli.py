@@ -21,6 +21,8 @@ import numpy as np
 import sympy
 
 from . import __version__
+from . import cli_arrays as arrays
+from .cli_arrays import format_number, format_value
 from .frontend import budget
 from .check import check_gradients
 from .compiler import Compiled, gradients, second_derivatives
@@ -43,43 +45,6 @@ def load_program(source: str):
             raise SymdiffError(f"no such file: {match['path']}")
         return parse_file_function(match["path"], match["name"])
     return parse(source)
-
-
-def parse_point(text: str | Sequence[str] | None, params: list[str]) -> dict[str, float]:
-    """``x=-2,y=5`` -> {"x": -2.0, "y": 5.0}; numbers only, read with float(), never evaluated.
-    A list (``--at x=-2 --at y=5``) is the values of every flag together."""
-    point: dict[str, float] = {}
-    if not isinstance(text, str):
-        text = ",".join(t for t in (text or ()) if t.strip())
-    if not text:
-        return point
-    for item in text.split(","):
-        if "=" not in item:
-            raise SymdiffError(f"--at expects name=value pairs separated by commas, got {item!r}")
-        name, value = (part.strip() for part in item.split("=", 1))
-        if name in point:
-            raise SymdiffError(f"--at gives {name} twice; give each input one value")
-        if name not in params:
-            raise SymdiffError(f"--at names {name!r}, which is not an input "
-                               f"(inputs: {', '.join(params)})")
-        try:
-            point[name] = float(value)
-        except ValueError:
-            raise SymdiffError(f"--at: {value!r} is not a number (for {name})") from None
-    return point
-
-
-def format_number(value: Any) -> str:
-    """Integers print as integers; other values with 8 decimals (or 8 significant digits)."""
-    array = np.asarray(value, dtype=float)
-    if array.shape:
-        return np.array2string(array, precision=8, separator=", ")
-    v = float(array)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    if 1e-3 <= abs(v) < 1e6:
-        return f"{v:.8f}"
-    return f"{v:.8g}"
 
 
 # ------------------------------------------------------------------------ commands
@@ -134,15 +99,23 @@ def _shapes_flag():
         raise
 
 
-def _point(args, params: list[str]) -> dict[str, float] | None:
+def _point(args, params: list[str]) -> dict[str, Any] | None:
     """The point of --at (every flag), complete: checked before any work or printing."""
     if args.at is None:
         return None
-    point = parse_point(args.at, params)
+    point = arrays.read_point(args.at, params)
     missing = [p for p in params if p not in point]
     if missing:
         raise SymdiffError(f"--at is missing a value for {', '.join(missing)}")
     return point
+
+
+def _drawn(args, program, point: dict | None, compiled: Compiled) -> dict | None:
+    """The point with its random values drawn (seeded by --seed)."""
+    if point is None:
+        return None
+    shapes = parse_shapes(getattr(args, "shapes", None)) or program.annotated_shapes()
+    return arrays.draw(point, shapes, args.seed, compiled.index_params, arrays.index_bounds(compiled))
 
 
 def cmd_grad(args) -> int:
@@ -156,15 +129,16 @@ def cmd_grad(args) -> int:
                               "explain a smaller piece of it (fewer loop steps)")
     if args.explain and args.at is None:
         raise SymdiffError("--explain walks the backward pass at a point: give it with --at")
-    point = _point(args, program.params)  # checked before any work, and before anything is printed
+    given = _point(args, program.params)  # checked before any work, and before anything is printed
+    arrays.random_shapes(given or {}, parse_shapes(args.shapes), program.annotated_shapes())
     compiled = _compile(args, program)
+    point = _drawn(args, program, given, compiled)
+    if compiled.generic is None:
+        return _grad_arrays(args, compiled, point, given)
     program = compiled.program
     wrt = compiled.wrt
     name = program.name
-    if compiled.generic is None:
-        _require_shapes(compiled)
-        print(compiled.source)
-    elif args.latex:
+    if args.latex:
         for line in latex_gradients(program, wrt, value=True):
             print(line)
         if args.order == 2:
@@ -185,19 +159,44 @@ def cmd_grad(args) -> int:
     if point is not None:
         value, grads = compiled(**point)
         print()
-        print("at " + ", ".join(f"{k} = {format_number(v)}" for k, v in point.items()) + ":")
-        print(f"{name} = {format_number(value)}")
-        for var, g in grads.items():
-            print(f"d{name}/d{var} = {format_number(g)}")
+        print(arrays.describe(point, given))
+        arrays.print_values(name, value, grads)
         if args.order == 2:
             _, _, hess = Hessian(program, wrt)(**point)
             for i, a in enumerate(compiled.wrt):
                 for b in compiled.wrt[i:]:
-                    print(f"{_second(name, a, b)} = {format_number(hess[a][b])}")
-        if args.explain:
-            print()
-            print(explain(Circuit(program), at=point, wrt=wrt))
+                    print(f"{_second(name, a, b)} = {format_value(hess[a][b])}")
+        _explain(args, program, point, wrt)
     return 0
+
+
+def _grad_arrays(args, compiled: Compiled, point: dict | None, given: dict | None) -> int:
+    """An array program: its passes in matrix notation with each result's shape, then the values
+    and gradients at --at (summarised), then --explain's walk with statistics per node."""
+    if args.order == 2:
+        raise SymdiffError("--order 2 prints the second derivatives of scalar programs; for an "
+                           "array program use symdiff.hvp or symdiff.hessian from Python")
+    if point is not None:
+        value, grads = compiled(**point)  # specializes to the shapes of the point
+    else:
+        _require_shapes(compiled)
+    shapes = f" --shapes {args.shapes}" if args.shapes else ""
+    arrays.print_passes(compiled, args.latex, f"symdiff compile {args.source}{shapes}")
+    if point is not None:
+        print()
+        print(arrays.describe(point, given))
+        arrays.print_values(compiled.program.name, value, grads)
+        _explain(args, compiled.program, point, compiled.wrt)
+    return 0
+
+
+def _explain(args, program, point: dict, wrt) -> None:
+    if args.explain:
+        shapes = {k: np.shape(v) for k, v in point.items()}
+        circuit = Circuit(program, shapes=shapes if arrays.has_arrays(point) else None,
+                          elementary=args.elementary)
+        print()
+        print(explain(circuit, at=point, wrt=wrt))
 
 
 def cmd_graph(args) -> int:
@@ -211,6 +210,9 @@ def cmd_graph(args) -> int:
     shapes = parse_shapes(args.shapes)
     _check_shape_names(shapes, program.params)
     point = _point(args, program.params)
+    if point is not None:
+        arrays.random_shapes(point, shapes, program.annotated_shapes())
+        point = arrays.draw(point, shapes or program.annotated_shapes(), 0, program.index_params)
     with _shapes_flag():
         circuit = Circuit(program, shapes=shapes, elementary=args.elementary)
     if point is None and circuit.graph is None:
@@ -333,14 +335,14 @@ def generated_test_file(filename: str) -> str:
 
 def cmd_check(args) -> int:
     program = load_program(args.source)
-    parse_point(args.at, program.params)  # a bad --at is reported before any work
+    given = arrays.read_point(args.at, program.params)  # a bad --at is reported before any work
+    shapes = parse_shapes(args.shapes) or program.annotated_shapes()
     compiled = _compile(args, program)
     program = compiled.program
-    if compiled.generic is None:
-        raise SymdiffError("symdiff check evaluates scalar programs; for array programs use "
-                           "symdiff.check.check_gradients from Python")
-    point = parse_point(args.at, program.params)
+    if compiled.generic is None or arrays.has_arrays(given):
+        return _check_arrays(args, compiled, given, shapes)
     rng = np.random.default_rng(args.seed)
+    point = dict(given)
     for p in program.params:
         point.setdefault(p, float(rng.uniform(0.5, 2.0) * rng.choice([-1, 1])))
     result = check_gradients(compiled, point)
@@ -349,9 +351,29 @@ def cmd_check(args) -> int:
         print(f"  d/d{name}: symdiff {format_number(result.analytic[name])}, "
               f"finite differences {format_number(result.numeric[name])}, "
               f"relative error {err:.2e}")
-    ok = result.max_error <= args.tol
-    print(f"largest relative error {result.max_error:.2e} "
-          f"({'ok' if ok else 'FAILED'}: tolerance {args.tol:g})")
+    return _verdict(result.max_error, args.tol)
+
+
+def _check_arrays(args, compiled: Compiled, given: dict, shapes: dict) -> int:
+    """An array program: inputs not given are drawn at random (their shapes from --shapes), and
+    each gradient is compared with central differences along random directions."""
+    missing = [p for p in compiled.params if p not in given and p not in shapes]
+    if missing:
+        raise SymdiffError(f"symdiff check draws the inputs --at does not give, and needs their "
+                           f"shapes: give --shapes for {', '.join(missing)}")
+    wanted = {**{p: arrays.RANDOM for p in compiled.params}, **given}
+    point = arrays.draw(wanted, shapes, args.seed, compiled.index_params,
+                        arrays.index_bounds(compiled))
+    errors = arrays.check_arrays(compiled, point, args.seed)
+    print(arrays.describe(point, wanted))
+    for name, err in errors.items():
+        print(f"  d/d{name}: relative error {err:.2e} (3 random directions, central differences)")
+    return _verdict(max(errors.values(), default=0.0), args.tol)
+
+
+def _verdict(error: float, tol: float) -> int:
+    ok = error <= tol
+    print(f"largest relative error {error:.2e} ({'ok' if ok else 'FAILED'}: tolerance {tol:g})")
     return 0 if ok else 1
 
 
@@ -381,13 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     grad = command("grad", "print the value and gradients in closed form", cmd_grad)
     grad.add_argument("--at", action="append", help="evaluate at a point, e.g. x=-2,y=5,z=-4 "
-                      "(or --at x=-2 --at y=5 ...)")
+                      "(or --at x=-2 --at y=5 ...); a value may be FILE.npy, FILE.npz or random, "
+                      "and --at FILE.npz gives the inputs the file names")
     grad.add_argument("--order", type=int, choices=(1, 2), default=1,
                       help="2: also print the second derivatives (the Hessian)")
     grad.add_argument("--explain", action="store_true", help="walk the backward pass at --at "
                       "gate by gate: upstream gradient, local gradient, what each gate sends")
     grad.add_argument("--latex", action="store_true", help="print the closed forms as LaTeX: "
                       "\\frac{\\partial f}{\\partial x} = ...")
+    grad.add_argument("--elementary", action="store_true", help="with --explain: fused gates "
+                      "(sigmoid, softplus) in elementary gates, as graph --elementary draws them")
+    grad.add_argument("--seed", type=int, default=0, help="random seed for --at NAME=random")
     graph = command("graph", "draw the computational graph (DOT on standard output, or "
                     "pictures with -o)", cmd_graph)
     graph.add_argument("--at", action="append", help="show forward values and gradients on the wires at a "
@@ -411,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "test_FILE.py")
     check = command("check", "compare gradients with central finite differences", cmd_check)
     check.add_argument("--at", action="append", help="the point (default: random); flags add up: "
-                       "--at x=1 --at y=2")
+                       "--at x=1 --at y=2; values may be FILE.npy, FILE.npz or random, as for grad")
     check.add_argument("--tol", type=float, default=1e-5, help="relative tolerance (1e-5)")
     check.add_argument("--seed", type=int, default=0, help="random seed for the point")
     ops = sub.add_parser("ops", help="list the functions programs may call, with their "

@@ -153,7 +153,7 @@ def test_at_flags_still_take_comma_lists_and_refuse_a_name_twice():
 
 
 @pytest.mark.parametrize("at, message", [
-    (["x=-2,y=oops,z=1"], "--at: 'oops' is not a number (for y)"),
+    (["x=-2,y=oops,z=1"], "--at: 'oops' is not a number, FILE.npy, FILE.npz or random (for y)"),
     (["x=-2", "--at", "y=5"], "--at is missing a value for z"),
     (["x=-2,w=1,y=5,z=1"], "--at names 'w', which is not an input"),
 ])
