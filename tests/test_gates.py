@@ -281,7 +281,7 @@ def test_explain_steps_go_in_reverse_topological_order():
     names = re.findall(r"node `[^`]+` \((\w+) =", text)
     positions = [order.index(n) for n in names]
     assert positions == sorted(positions, reverse=True)
-    assert "local d(sigmoid(t))/dt = f*(1 - f) = 0.196612; sends 0.196612 to t" in text
+    assert "local d(sigmoid(t))/dt = σ(1−σ) = 0.196612 (σ = f); sends 0.196612 to t" in text
 
 
 def test_explain_notes_fan_out_and_zero_local_gradients():

@@ -318,3 +318,55 @@ def test_formulas_and_source_texts_keep_their_own_lines():
         sd.compile("def f(x):\n    y = x\n    return y.summ()\n")
     assert info.value.filename is None and info.value.line == 3
     assert "(line 3, column 12)" in str(info.value)
+
+
+# ---------------------------------------------------------------- pictures and explanations
+def test_explanation_keeps_the_users_operand_order():
+    code, out, err = symdiff("grad", "(x+y)*z", "--at", "x=-2,y=5,z=-4", "--explain")
+    assert code == 0, err
+    assert "f = (x+y)*z   at x = -2, y = 5, z = -4" in out.splitlines()
+
+
+def test_sigmoid_local_gradient_reads_sigma_one_minus_sigma():
+    code, out, err = symdiff("grad", "sigmoid(w*x+b)", "--at", "w=2,x=-1,b=-3", "--explain")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.strip().startswith("node `sigmoid`"))
+    assert "local d(sigmoid(r))/dr = σ(1−σ) = 0.00664806 (σ = f)" in line
+    assert "f*(1 - f)" not in line
+
+
+def test_grad_explain_takes_elementary_as_graph_does():
+    argv = ["grad", "1/(1+exp(-(w*x+b)))", "--at", "w=2,x=-1,b=-3", "--explain"]
+    code, fused, _ = symdiff(*argv)
+    assert code == 0 and "node `sigmoid`" in fused and "node `exp`" not in fused
+    code, elementary, err = symdiff(*argv, "--elementary")
+    assert code == 0, err
+    walk = elementary.split("backward (L = f")[1]
+    for gate in ("node `1/x`", "node `+1`", "node `exp`", "node `*-1`"):
+        assert gate in walk
+    assert "sends -0.00664806 to s" in walk  # the same gradient, gate by gate
+
+
+def _edge_lines(dot: str, source_label: str) -> list[str]:
+    ids = {line.split()[0] for line in dot.splitlines() if f'label="{source_label}"' in line}
+    return [line for line in dot.splitlines() if "->" in line and line.split()[0] in ids
+            and "tooltip" in line]
+
+
+@pytest.mark.parametrize("formula, left, right", [("x - y", "x", "y"), ("y - x", "y", "x"),
+                                                  ("x / y", "x", "y")])
+def test_pictures_of_ordered_gates_name_the_left_operand(formula, left, right):
+    code, dot, err = symdiff("graph", formula)
+    assert code == 0, err
+    assert all("left operand" in e for e in _edge_lines(dot, left))
+    assert all("right operand" in e for e in _edge_lines(dot, right))
+    code, dot, _ = symdiff("graph", "x * y")  # * commutes: no sides
+    assert "operand" not in dot
+
+
+def test_pictures_of_matmul_name_the_left_operand(tmp_path):
+    (tmp_path / "m.py").write_text("import numpy as np\n\ndef f(W, x):\n    return np.sum(x @ W)\n")
+    code, dot, err = symdiff("graph", "m.py:f", "--shapes", "W=3x2,x=4x3", cwd=tmp_path)
+    assert code == 0, err
+    assert all("left operand" in e for e in _edge_lines(dot, "x"))
+    assert all("right operand" in e for e in _edge_lines(dot, "W"))

@@ -73,7 +73,7 @@ def explain(source: Any, at: dict | None = None, dout: Any = None,
     outputs = circuit.outputs
     lines = []
     point = ", ".join(f"{k} = {_num(v)}" for k, v in at.items())
-    lines.append("; ".join(f"{o.name} = {_pretty(o)}" for o in outputs)
+    lines.append("; ".join(f"{o.name} = {_pretty(o, circuit)}" for o in outputs)
                  + (f"   at {point}" if point else ""))
     lines.append("")
     lines.append("forward (each gate computes its value from its inputs):")
@@ -108,9 +108,12 @@ def explain(source: Any, at: dict | None = None, dout: Any = None,
                 local = f"vector-Jacobian product of {gate.op}{which}"
             else:
                 expr_text = _sympy_text(loc.expr)
+                sigmoid = gate.op_name == "sigmoid"  # the lecture's form, σ its output
+                expr_text = "σ(1−σ)" if sigmoid else expr_text
                 local = f"local d({gate.statement})/d{arg.name}{which} = {expr_text}"
                 if loc.value is not None and expr_text != _num(loc.value):
                     local += f" = {_num(loc.value)}"
+                local += f" (σ = {gate.name})" if sigmoid else ""
             if pos in sent:
                 tail = f"; sends {_num(sent[pos])} to {arg.name}"
             else:
@@ -136,8 +139,12 @@ def explain(source: Any, at: dict | None = None, dout: Any = None,
     return "\n".join(lines)
 
 
-def _pretty(gate: Gate) -> str:
-    """The output's closed form when it is short, else its gate over its inputs."""
+def _pretty(gate: Gate, circuit: Circuit) -> str:
+    """The formula as the user wrote it (a one-line expression), else the output's closed form
+    when it is short, else its gate over its inputs."""
+    program = circuit.program
+    if program.kind == "expression" and len(circuit.outputs) == 1 and "\n" not in program.source:
+        return program.source.strip()
     if len(gate.circuit) <= 60:
         formula = gate.formula
         if formula is not None and sympy.count_ops(formula) <= 40:

@@ -92,6 +92,16 @@ def _wire_lines(value, grad, shape, show_grad: bool) -> list[tuple[str, str]]:
     return lines
 
 
+# Gates whose operands do not commute: each wire into one says which side it is on (a - b, A @ B).
+ORDERED = frozenset({"sub", "div", "matmul", "pow"})
+
+
+def _side(gate, position: int) -> list[tuple[str, str]]:
+    if gate.node.op not in ORDERED or len(gate.args) != 2:
+        return []
+    return [("left operand" if position == 0 else "right operand", "shape")]
+
+
 def _scene(circuit: Circuit, wrt: list[str] | None = None) -> _Scene:
     graph = circuit._need_graph()
     values = circuit.evaluated
@@ -127,8 +137,8 @@ def _scene(circuit: Circuit, wrt: list[str] | None = None) -> _Scene:
                 edges.append(_VEdge(src, f"n{gate.id}", lines, f"{arg.name} -> {gate.name}"))
                 continue
             grad = gate.sent_to(pos) if grads else None
-            lines = _wire_lines(arg.value if values else None, grad, arg.shape,
-                                grads and arg.id in flows)
+            lines = _side(gate, pos) + _wire_lines(arg.value if values else None, grad,
+                                                   arg.shape, grads and arg.id in flows)
             edges.append(_VEdge(f"n{arg.id}", f"n{gate.id}", lines,
                                 f"{arg.name} -> {gate.name}"))
     for k, out in enumerate(circuit.outputs):
