@@ -162,7 +162,7 @@ class Compiled:
     def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
                     seeded: bool = False, single: bool = False) -> Specialization | None:
         try:
-            graph = trace(self.program, shapes, kinds)
+            graph = trace(self.program, shapes, kinds, roll=getattr(self, "rolls_loops", True))
         except NeedsShapes:
             return None
         graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
@@ -306,7 +306,7 @@ class Compiled:
             if not self.has_layers:
                 spec.full_source = emit.module_text(self.program, [main])
                 return spec.full_source
-            graph = trace(self.program, spec.shapes, spec.kinds)
+            graph = trace(self.program, spec.shapes, spec.kinds, roll=getattr(self, "rolls_loops", True))
             graph.single = spec.graph.single
             graph.program_inputs = frozenset(graph.inputs)
             parts = [main, emit.layers(self.program, graph, self.wrt)]

@@ -33,6 +33,7 @@ class HessianVectorProduct(Compiled):
     """
 
     has_layers = False
+    rolls_loops = False  # a rolled loop's backward is not differentiated again
 
     def __init__(self, program, wrt=None, shapes=None):
         namer = Namer(set(program.identifiers) | {program.name})

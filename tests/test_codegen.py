@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import symdiff
+from symdiff.frontend import rolled
 from symdiff.compiler import compile_graph
 from symdiff.ir.graph import Graph
 from symdiff.ops import OPS
@@ -92,11 +93,16 @@ def test_where_branch_not_taken_gets_exact_zero_without_warnings():
         np.testing.assert_array_equal(grads["x"], [0.0, 0.0, 0.25])
 
 
-def test_deep_chain_compiles_without_swell():
-    """x_{k+1} = sin(x_k)*y + cos(x_k*y): the code grows linearly with the depth."""
+def test_deep_chain_compiles_without_swell(monkeypatch):
+    """x_{k+1} = sin(x_k)*y + cos(x_k*y): unrolled, the code grows linearly with the depth;
+    rolled (the default), it does not grow at all."""
     def chain(k):
         return (f"def f(x, y):\n    for k in range({k}):\n"
                 "        x = sin(x)*y + cos(x*y)\n    return x\n")
+    rolled_small, rolled_large = symdiff.compile(chain(200)), symdiff.compile(chain(2000))
+    assert abs(len(rolled_large.source) - len(rolled_small.source)) < 50  # range(200) -> 2000
+    monkeypatch.setattr(rolled, "ENABLED", False)
+    monkeypatch.setattr(symdiff.compiler, "_COMPILED", {})  # compile again, unrolled
     small = symdiff.compile(chain(200))
     large = symdiff.compile(chain(2000))
     ratio = len(large.source) / len(small.source)

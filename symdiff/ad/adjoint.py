@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..ir.graph import Graph, broadcast_shapes
 from ..ops import OPS
+from .loops import loop_vjp
 from .symbolic import build, partial_recipes
 
 
@@ -99,24 +100,42 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
     for output, seed in zip(outputs, seeds):
         if output in on_path:
             pending.setdefault(output, []).append(seed)
+    results: dict[int, dict[int, int]] = {}  # a rolled loop's results' upstream gradients
     for node_id in range(max(outputs), -1, -1):
         if node_id not in pending:
             continue
         first_new = len(graph)
-        upstream = _sum(graph, pending.pop(node_id))
-        adjoints[node_id] = upstream
-        sent = result.contributions.setdefault(node_id, [])
         node = graph[node_id]
-        for position, arg in enumerate(node.args):
-            if arg not in on_path:
-                continue
-            contribution = vjp(graph, node_id, position, upstream)
-            if contribution is not None:
-                pending.setdefault(arg, []).append(contribution)
-                sent.append((arg, contribution))
+        sent = result.contributions.setdefault(node_id, [])
+        if node.op == "loop":  # all its results' gradients at once: the backward loop
+            for position, contribution in loop_vjp(graph, node_id, results.pop(node_id, {}),
+                                                   on_path, differentiate):
+                pending.setdefault(node.args[position], []).append(contribution)
+                sent.append((node.args[position], contribution))
+            pending.pop(node_id)
+        else:
+            upstream = _sum(graph, pending.pop(node_id))
+            adjoints[node_id] = upstream
+            if node.op == "loop_out":
+                results.setdefault(node.args[0], {})[node.attrs[0]] = upstream
+                pending.setdefault(node.args[0], [])
+            else:
+                _send(graph, node_id, upstream, on_path, pending, sent)
         for new_id in range(first_new, len(graph)):
             result.origin[new_id] = node_id
     return adjoints
+
+
+def _send(graph: Graph, node_id: int, upstream: int, on_path: set[int],
+          pending: dict[int, list[int]], sent: list[tuple[int, int]]) -> None:
+    """Send ``upstream`` times the node's local partials to its arguments on a path."""
+    for position, arg in enumerate(graph[node_id].args):
+        if arg not in on_path:
+            continue
+        contribution = vjp(graph, node_id, position, upstream)
+        if contribution is not None:
+            pending.setdefault(arg, []).append(contribution)
+            sent.append((arg, contribution))
 
 
 def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from . import blocked, writer as codegen
+from . import blocked, loops, writer as codegen
 from ..ad.adjoint import Backward, differentiate
 from ..frontend.parse import Program
 from ..ir.graph import Graph
@@ -235,6 +235,6 @@ def scalar_ok(graph: Graph, backward: Backward) -> bool:
     nodes = graph.ancestors(graph.outputs + [g for g in backward.grads.values() if g is not None])
     return all(graph[n].shape is None for n in nodes if graph[n].op != "const") and \
         all(OPS[graph[n].op].math is not None for n in nodes
-            if graph[n].op not in ("input", "const"))
+            if graph[n].op not in ("input", "const")) and loops.math_ok(graph, nodes)
 
 

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from .. import __version__
+from . import loops as _loops  # noqa: F401  -- registers the printers of rolled loops
 from . import portable
 from ..ir.graph import Graph
 from ..runtime import HELPERS

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from .rolled import long_range
 from .statements import MAX_ITERATIONS
 from .calls import Tracer, call
 
@@ -44,6 +45,8 @@ def _range(t: Tracer, node, args, kwargs):
     if len(bounds) == 3 and bounds[2] == 0:
         raise t.program.error("range() step must not be zero", node)
     steps = range(*bounds)
+    if len(steps) > MAX_ITERATIONS and long_range(t, steps) is not None:
+        return long_range(t, steps)  # only a rolled for loop runs over it (rolled.py)
     if len(steps) > MAX_ITERATIONS:
         raise t.program.error(f"range of {len(steps):,} steps: symdiff unrolls loops, so keep "
                               f"them under {MAX_ITERATIONS:,}", node)

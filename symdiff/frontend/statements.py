@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .budget import check_loop
+from .rolled import LongRange, roll
 from ..ops import OPS
 
 
@@ -322,7 +323,12 @@ class Statements:
 
     # ------------------------------------------------------------------ loops
     def _for(self, stmt: ast.For) -> None:
-        items = self.items(self.evaluate(stmt.iter), stmt.iter)
+        iterable = self.evaluate(stmt.iter)
+        steps = iterable.steps if isinstance(iterable, LongRange) else iterable
+        if isinstance(steps, range) and roll(self, stmt, steps, Var):
+            self.exec_block(stmt.orelse)  # the loop stays a loop (frontend/rolled.py)
+            return
+        items = self.items(iterable, stmt.iter)
         self._count(len(items), stmt)
         for item in items:
             self.bind(stmt.target, item)
@@ -399,6 +405,8 @@ class Statements:
             return list(value)
         if isinstance(value, (list, tuple)):
             return list(value)
+        if isinstance(value, LongRange):
+            raise self.program.error(value.refusal(MAX_ITERATIONS), node)
         if self.is_var(value):
             shape = self.shape_of(value, node)
             if not shape:

@@ -20,6 +20,7 @@ from ..ir.graph import Graph, Shape
 from ..ops import OPS, SPELLINGS
 from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
                     Selection, call, unknown_function, unsupported_attribute)
+from .rolled import counter_arithmetic
 from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
                          Var)
 
@@ -57,8 +58,9 @@ class Tracer(Statements):
     """Builds the graph of one program for one assignment of input shapes."""
 
     def __init__(self, program: Program, shapes: dict[str, Shape] | None = None,
-                 kinds: dict[str, str] | None = None):
+                 kinds: dict[str, str] | None = None, roll: bool = False):
         self.program = program
+        self.roll = roll  # keep loops over ranges as loops where they allow (rolled.py)
         self.iterations = 0
         self.graph = Graph()
         # The program's globals (its constants and helper functions), under its own scope.
@@ -280,6 +282,10 @@ class Tracer(Statements):
         raise self.program.error(f"name '{node.id}' is not defined", node)
 
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
+        if "_counters" in self.__dict__:  # i + 1 in a rolled loop's body: an integer
+            counter = counter_arithmetic(self, op, a, b, Var)
+            if counter is not None:
+                return counter
         if _is_number(a) and _is_number(b):
             return self.static_binop(op, a, b, node)
         if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
@@ -573,9 +579,10 @@ def static_value(kind: str) -> int:
 
 
 def trace(program: Program, shapes: dict[str, Shape] | None = None,
-          kinds: dict[str, str] | None = None) -> Graph:
-    """Build the graph of ``program`` (shape-generic when ``shapes`` is None)."""
-    return Tracer(program, shapes, kinds).run()
+          kinds: dict[str, str] | None = None, roll: bool = False) -> Graph:
+    """Build the graph of ``program`` (shape-generic when ``shapes`` is None); with ``roll``,
+    loops whose steps are alike stay loops (one ``loop`` node: frontend/rolled.py)."""
+    return Tracer(program, shapes, kinds, roll).run()
 
 
 # The handlers register themselves into CALLS when imported.

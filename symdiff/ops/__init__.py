@@ -13,6 +13,7 @@ from . import tensor  # noqa: F401  -- registers the structural entries
 from . import shape  # noqa: F401  -- registers the shape entries and constant arrays
 from . import reductions  # noqa: F401  -- var, prod, cumsum, cumprod, diff, argmax, argmin
 from . import linalg  # noqa: F401  -- inv, det, solve, cholesky, einsum, diagonals...
+from . import loops  # noqa: F401  -- rolled loops (symdiff/frontend/rolled.py)
 
 index_spellings()
 

@@ -1,0 +1,128 @@
+"""``loops``: rolled loops (symdiff/frontend/rolled.py), compile time against the number of steps.
+
+    python -m benchmarks.loops [--quick]
+
+The recurrence ``x = sin(x)*y + cos(x*y)`` as a ``for`` loop of K steps, on Python floats: compile
+plus first call (each K a fresh source, so nothing is reused; the median of a few fresh compiles,
+one at K=10**6 where the first call alone runs the million steps twice), and the median call against
+the hand-written gradient (a Python loop forward keeping every x, one loop backward: ``deep.py``'s
+baseline). Then the same loop on arrays (K=100, 1000 elements) against hand-written NumPy, and the
+unrolled compile (rolling switched off) beside the rolled one at K=1000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import time
+
+import numpy as np
+
+import symdiff
+from symdiff.frontend import rolled
+
+from .deep import by_hand
+
+POINT = (0.3, 0.7)
+_fresh = itertools.count()
+
+
+def source(K: int) -> str:
+    return (f"def loop_{K}_{next(_fresh)}(x, y):\n    for i in range({K}):\n"
+            "        x = np.sin(x) * y + np.cos(x * y)\n    return x\n")
+
+
+def compile_and_call(K: int, args=POINT) -> tuple[float, object]:
+    start = time.perf_counter()
+    g = symdiff.compile(source(K))
+    g(*args)
+    return time.perf_counter() - start, g
+
+
+def median_call(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def by_hand_numpy(x, y, K):
+    """The recurrence on arrays by hand: a forward loop keeping each x, a backward loop."""
+    xs = np.empty((K,) + np.shape(x))
+    for k in range(K):
+        xs[k] = x
+        x = np.sin(x) * y + np.cos(x * y)
+    dx, dy = np.ones_like(x), np.zeros_like(y)
+    for k in range(K - 1, -1, -1):
+        xk = xs[k]
+        s = np.sin(xk * y)
+        dy += dx * (np.sin(xk) - s * xk)
+        dx = dx * (np.cos(xk) * y - s * y)
+    return x, (dx, dy)
+
+
+def floats(quick: bool) -> list[str]:
+    lines = ["recurrence on floats | compile + first call | per call | hand-written | ratio"]
+    for K in (10, 1000, 10 ** 6):
+        fresh = 1 if K >= 10 ** 5 else 3 if quick else 7
+        setups = []
+        for _ in range(fresh):
+            setup, g = compile_and_call(K)
+            setups.append(setup)
+        repeat = 3 if K >= 10 ** 5 else 50 if quick else 200
+        value, grads = g(*POINT)
+        expected, (dx, dy) = by_hand(*POINT, K)
+        assert math.isclose(value, expected, rel_tol=1e-12)
+        assert math.isclose(grads["y"], dy, rel_tol=1e-9, abs_tol=1e-300)
+        ours = median_call(lambda: g(*POINT), repeat)
+        hand = median_call(lambda: by_hand(*POINT, K), repeat)
+        lines.append(f"K={K:<8} | {statistics.median(setups) * 1e3:9.1f} ms | "
+                     f"{ours * 1e3:9.3f} ms | {hand * 1e3:9.3f} ms | {ours / hand:5.2f}x")
+    return lines
+
+
+def arrays(quick: bool) -> list[str]:
+    K, n = 100, 1000
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-1, 1, n), rng.uniform(0.2, 0.9, n)
+    setup, g = compile_and_call(K, (x, y))
+    value, grads = g(x, y)
+    expected, (dx, dy) = by_hand_numpy(x, y, K)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    np.testing.assert_allclose(grads["y"], dy, rtol=1e-9, atol=1e-300)
+    repeat = 20 if quick else 100
+    ours = median_call(lambda: g(x, y), repeat)
+    hand = median_call(lambda: by_hand_numpy(x, y, K), repeat)
+    return [f"recurrence on arrays (K={K}, n={n}) | compile + first call {setup * 1e3:.1f} ms | "
+            f"per call {ours * 1e3:.2f} ms | hand-written NumPy {hand * 1e3:.2f} ms | "
+            f"ratio {ours / hand:.2f}x"]
+
+
+def unrolled(quick: bool) -> list[str]:
+    rolled_s = statistics.median(compile_and_call(1000)[0] for _ in range(3))
+    saved = rolled.ENABLED
+    rolled.ENABLED = False
+    try:
+        unrolled_s = compile_and_call(1000)[0]
+    finally:
+        rolled.ENABLED = saved
+    return [f"K=1000 compile + first call: rolled {rolled_s * 1e3:.1f} ms, unrolled "
+            f"{unrolled_s * 1e3:.0f} ms"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples")
+    args = parser.parse_args(argv)
+    for part in (floats, arrays, unrolled):
+        for line in part(args.quick):
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

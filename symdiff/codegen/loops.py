@@ -1,0 +1,351 @@
+"""Printing rolled loops: a forward loop that keeps a tape, a backward loop that reads it in reverse.
+
+For ``for i in range(K): x = np.sin(x) * y + np.cos(x * y)`` the value-and-gradient function
+reads as backprop written by hand::
+
+    x_1 = x
+    x_tape = np.empty(1000)
+    for i in range(1000):
+        x_tape[i] = x_1
+        x_2 = np.sin(x_1) * y + np.cos(x_1 * y)
+        x_1 = x_2
+    ...
+    dx_1 = 1.0
+    dy = 0.0
+    for i in range(999, -1, -1):
+        x_3 = x_tape[i]
+        ... the body's backward ...
+        dy += dy_2
+        dx_1 = dx_3
+
+The body's statements come from writers of the body graph (the same ``FunctionWriter`` as the
+function's, sharing its names): one prints the forward step, one the backward step. The tape holds
+the values of each step that the backward step reads (``x_tape[i]``): arrays of shape (K, ...)
+where the shapes and dtype are known, Python lists otherwise (floats in the ``math`` twin).
+"""
+
+from __future__ import annotations
+
+from ..ops import OPS, PREC_ATOM
+from ..ops.loops import PRINTERS
+from ..ops.tensor import index_text
+from .inplace import InPlacePlan, dtype_classes
+
+
+class LoopText:
+    """What the forward and backward printers of one loop share within one function writer."""
+
+    def __init__(self, w, loop: int):
+        self.w = w
+        self.node = w.graph[loop]
+        self.body = self.node.attrs[0]
+        grads = [n for n in w.nodes if w.graph[n].op == "loop_grad" and w.graph[n].args[0] == loop]
+        self.grad = w.graph[grads[0]].attrs[0] if grads else None
+        # The math twin (Python floats) keeps only the carried values and computes the rest of
+        # a step again going back: a float costs more to keep than to compute (as by hand).
+        self.recompute = w.mode == "math"
+        self.residuals = _residuals(self.body, self.grad.backward, self.recompute) \
+            if self.grad else []
+        steps = self.body.steps
+        self.counter = w.namer.claim(self.body.target)
+        self.index = self.counter if steps.start == 0 and steps.step == 1 else w.namer.fresh("k")
+        self.counters = {name: self.counter if (scale, offset) == (1, 0) else
+                         w.namer.claim(name) for name, scale, offset in self.body.counters}
+        self.vars = [w.namer.claim(name) for name in self.body.names]
+        self.prelude: list[str] = []
+        self.args = [_named(w, a, self.prelude) for a in self.node.args]
+        self.tapes: dict[int, str] = {}
+        self.classes = _classes(w, self.node, self.body)
+        self.fw = None
+
+    # ------------------------------------------------------------ the forward loop
+    def forward(self, name: str) -> list[str]:
+        w, body, inner = self.w, self.body, self.body.graph
+        fw = _writer(w, inner, [], {}, {})
+        self._name_inputs(fw, self.vars)
+        for r in self.residuals:
+            if r in fw.uses and inner[r].op != "input":
+                fw.uses[r] += 1  # a line of its own: the tape stores it
+        lines, _ = fw.body()
+        w.helpers |= fw.helpers
+        self.fw = fw
+        self.tapes = {r: w.namer.fresh(_base(fw, r) + "_tape") for r in self.residuals}
+        steps = body.steps
+        out = [f"# for {body.target} in {_range_text(steps)}: a loop kept rolled" +
+               (", keeping a tape of each step for the backward loop" if self.tapes else "")]
+        out += self.prelude
+        out += [f"{v} = {a}" for v, a in zip(self.vars, self.args[:len(body.carried)])]
+        out += [f"{tape} = {self._allocate(r)}" for r, tape in self.tapes.items()]
+        step = self._counter_lines()
+        step += [f"{tape}[{self.index}] = {fw.expr(r)}" for r, tape in self.tapes.items()
+                 if inner[r].op == "input"]
+        step += lines
+        step += [f"{tape}[{self.index}] = {fw.expr(r)}" for r, tape in self.tapes.items()
+                 if inner[r].op != "input"]
+        step += _assignment(self.vars, [fw.expr(o) for o in inner.outputs])
+        out.append(f"for {self.index} in range({len(steps)}):")
+        out += fw._guarded(step)
+        if self.grad is not None:
+            tapes = list(self.tapes.values())
+            out.append(f"{name} = " + (tapes[0] if len(tapes) == 1 else
+                                       "(" + ", ".join(tapes) + ")" if tapes else "None"))
+        # The comment over the backward loop: "# backprop t1 = the loop ..."
+        w.text[self._id] = (f"the loop 'for {body.target} in {_range_text(steps)}' at line "
+                            f"{w.graph.lines.get(self._id, '?')}: its steps in reverse, reading "
+                            "its tape", PREC_ATOM)
+        for n in w.nodes:
+            if w.graph[n].op == "loop_out" and w.graph[n].args[0] == self._id:
+                w.names[n] = w.given[n] = self.vars[w.graph[n].attrs[0]]
+        return out
+
+    # ------------------------------------------------------------ the backward loop
+    def backward(self, node) -> list[str]:
+        w, body, inner, grad = self.w, self.body, self.body.graph, self.grad
+        backward = grad.backward
+        count = len(self.node.args)
+        out: list[str] = []
+        seeds = [_named(w, a, out) for a in node.args[1 + count:]]
+        loads = {r: w.namer.fresh(_base(self.fw, r)) for r in self.residuals}
+        wrt = {k: g for k, g in backward.step.items() if g is not None}
+        sparse = self._sparse(wrt)  # free name -> scatters: summed into place (x[i] in a step)
+        for name, leaves in sparse.items():
+            del wrt[name]
+            wrt.update({f"{name}_at{k}": inner[leaf].args[0] for k, leaf in enumerate(leaves)})
+        bw = _writer(w, inner, wrt, backward.adjoints, backward.origin, loads,
+                     [] if self.recompute else None)
+        bw.text.update({r: self.fw.text[r] for r in loads if r in self.fw.text})
+        dvars = [w.namer.fresh("d" + name) for name in body.names]
+        self._name_inputs(bw, [loads.get(inner.inputs[c], c) for c in body.carried])
+        for seed, var in zip(backward.seed_names, dvars):
+            bw.names[inner.inputs[seed]] = var
+        _, lines = bw.body()
+        w.helpers |= bw.helpers
+        frees = {p: n for p, n in grad.wanted.items() if p >= len(body.carried)}
+        sums = {name: w.namer.fresh("d" + name) for name in dict.fromkeys(frees.values())}
+        if self.tapes:
+            out.append(f"{', '.join(self.tapes.values())} = {w.expr(node.args[0])}")
+        copy = " * 1.0" if w.mode != "math" and any(inner[g].op == "input" for g in wrt.values()) \
+            else ""  # a step passing its upstream gradient on: the result is not the caller's
+        out += [f"{d} = {s}{copy if s.isidentifier() else ''}" for d, s in zip(dvars, seeds)]
+        out += [f"{s} = {self._zeros(name) if name in sparse else '0.0'}"
+                for name, s in sums.items()]
+        step = self._counter_lines()
+        step += [f"{loads[r]} = {tape}[{self.index}]" for r, tape in self.tapes.items()]
+        step += lines
+        step += [f"{s} += {bw.grad_names[name]}" for name, s in sums.items() if name not in sparse]
+        for name, leaves in sparse.items():
+            for k, leaf in enumerate(leaves):
+                index = index_text(bw, inner[leaf].attrs[0], inner[leaf].args[1:])
+                step.append(f"{sums[name]}[{index}] += {bw.grad_names[f'{name}_at{k}']}")
+        news = [bw.grad_names[c] if c in bw.grad_names else self._zero(k)
+                for k, c in enumerate(body.carried)]
+        news += [self._zero(k) for k in range(len(body.carried), len(body.names))]
+        step += _assignment(dvars, news)
+        steps = body.steps
+        out.append(f"for {self.index} in range({len(steps) - 1}, -1, -1):")
+        out += bw._guarded(step)
+        for n in w.nodes:
+            if w.graph[n].op == "loop_grad_out" and w.graph[n].args[0] == self._grad_id:
+                p = w.graph[n].attrs[0]
+                w.names[n] = w.given[n] = dvars[p] if p < len(body.carried) else sums[frees[p]]
+        return out
+
+    # ------------------------------------------------------------ pieces
+    def _name_inputs(self, writer, carried: list[str]) -> None:
+        inner, body = self.body.graph, self.body
+        for name, var in zip(body.carried, carried):
+            writer.names[inner.inputs[name]] = var
+        for name, text in self.counters.items():
+            writer.names[inner.inputs[name]] = text
+        for name, arg in zip(body.free, self.args[len(body.carried):]):
+            writer.names[inner.inputs[name]] = arg
+
+    def _counter_lines(self) -> list[str]:
+        """The step's integers: ``i`` from the loop's index (a range not from 0 by 1), then
+        those the body computed from ``i`` (``i_1 = i + 1``)."""
+        steps, lines = self.body.steps, []
+        if self.index != self.counter:
+            lines.append(f"{self.counter} = {_affine(self.index, steps.step, steps.start)}")
+        for name, scale, offset in self.body.counters:
+            if (scale, offset) != (1, 0):
+                lines.append(f"{self.counters[name]} = {_affine(self.counter, scale, offset)}")
+        return lines
+
+    def _allocate(self, r: int) -> str:
+        inner, w = self.body.graph, self.w
+        shape = inner.shape(r)
+        count = len(self.body.steps)
+        kind = self.classes.get(r)
+        if w.mode == "math":
+            return f"[0.0] * {count}"
+        if w.mode != "numpy" or shape is None or kind not in ("F", "B"):
+            return f"[None] * {count}"
+        full = (count,) + tuple(shape)
+        dtype = ", dtype=np.bool_" if kind == "B" else ", dtype=np.float32" if w.graph.single \
+            else ""
+        return f"np.empty({full[0] if len(full) == 1 else full}{dtype})"
+
+    def _sparse(self, grads: dict) -> dict[str, list[int]]:
+        """The free values whose step gradient is a sum of scatters at the step's integers
+        (``x[i]``, ``x[i + 1]``: no position twice), to add into place rather than into zeros."""
+        inner, body = self.body.graph, self.body
+        if self.w.mode != "numpy" or body.generic:
+            return {}
+        counters = {inner.inputs[name] for name, _, _ in body.counters}
+        found = {}
+        for name in body.free:
+            leaves = _scatters(inner, grads.get(name), counters)
+            if leaves and all(inner[leaf].attrs[1] == inner.shape(inner.inputs[name])
+                              for leaf in leaves):
+                found[name] = leaves
+        return found
+
+    def _zeros(self, name: str) -> str:
+        shape = self.body.graph.shape(self.body.graph.inputs[name])
+        return f"np.zeros({shape}{', dtype=np.float32' if self.w.graph.single else ''})"
+
+    def _zero(self, k: int) -> str:
+        shape = self.body.graph.shape(self.body.graph.outputs[k])
+        if self.w.mode == "math" or not shape:
+            return "0.0"
+        prefix = "xp" if self.w.mode == "xp" else "np"
+        dtype = ", dtype=np.float32" if self.w.graph.single and prefix == "np" else ""
+        return f"{prefix}.zeros({tuple(shape)}{dtype})"
+
+
+def _scatters(inner, g: int | None, counters: set[int]) -> list[int] | None:
+    """The scatters whose sum ``g`` is, when each puts its value at ints, slices and the
+    step's integers (basic indexing: no position twice); None otherwise."""
+    stack, leaves = [] if g is None else [g], []
+    while stack:
+        node = inner[stack.pop()]
+        if node.op == "add":
+            stack.extend(node.args)
+            continue
+        if node.op != "scatter" or any(item[0] not in ("int", "slice", "array")
+                                       for item in node.attrs[0]) \
+                or any(a not in counters for a in node.args[1:]):
+            return None
+        leaves.append(inner.nodes.index(node))
+    return leaves
+
+
+def _affine(name: str, scale: int, offset: int) -> str:
+    text = name if scale == 1 else f"{scale} * {name}"
+    return text if offset == 0 else f"{text} + {offset}" if offset > 0 else f"{text} - {-offset}"
+
+
+def _assignment(targets: list[str], values: list[str]) -> list[str]:
+    """``a, b = x, y`` (at once: a value may read a target), leaving out ``a = a``."""
+    pairs = [(t, v) for t, v in zip(targets, values) if t != v]
+    if not pairs:
+        return []
+    return [f"{', '.join(t for t, _ in pairs)} = {', '.join(v for _, v in pairs)}"]
+
+
+def _writer(w, graph, grads: dict, adjoints: dict, origin: dict, given: dict | None = None,
+            outputs: list | None = None):
+    """A writer of the body graph that shares ``w``'s names and spelling, never reusing buffers
+    (the tape and the next step read what a step computed). With ``outputs=[]`` it prints the
+    forward values the gradients read among the backward statements (computed again)."""
+    outputs = list(graph.outputs) if outputs is None else outputs
+    spec = type(w.spec)("step", [], outputs, dict(grads), dict(adjoints), dict(origin),
+                        list(graph.output_names), value_name="t")
+    writer = type(w)(graph, spec, set(), mode=w.mode, given=given)
+    writer.namer = w.namer
+    writer.inplace = InPlacePlan(writer, enabled=False)
+    return writer
+
+
+def _residuals(body, backward, recompute: bool) -> list[int]:
+    """The body's values its backward step reads, other than the counter and the free values:
+    what each forward step stores on the tape (only the carried values, with ``recompute``)."""
+    inner = body.graph
+    forward = inner.ancestors(inner.outputs)
+    roots = [g for g in backward.step.values() if g is not None]
+    carried = {inner.inputs[c] for c in body.carried}
+    if recompute:
+        return sorted(carried & inner.ancestors(roots))
+    read = {a for n in inner.ancestors(roots) - forward for a in inner[n].args if a in forward}
+    read |= {g for g in roots if g in forward}
+    return sorted(r for r in read if inner[r].op not in ("input", "const") or r in carried)
+
+
+def _base(fw, r: int) -> str:
+    """The forward step's name of a value on the tape, without a numbered suffix."""
+    name = fw.expr(r)
+    base = name.rstrip("0123456789")
+    return base[:-1] if base.endswith("_") and base[:-1] else name
+
+
+def _named(w, n: int, lines: list[str]) -> str:
+    """The outer function's name for ``n`` (a loop argument): its text when that is a name or
+    a number, else a new temporary holding it (assigned by ``lines``, printed before the loop)."""
+    text = w.expr(n)
+    if text.isidentifier() or w.graph[n].op == "const":
+        return text if not text.startswith("-") else f"({text})"
+    name = w.namer.numbered("t")
+    lines.append(f"{name} = {text}")
+    return name
+
+
+def _classes(w, loop_node, body) -> dict[int, str]:
+    """The dtype class of each body value (``inplace.dtype_classes``), counting a body input as
+    the program's float dtype only where the loop's argument is."""
+    inner = body.graph
+    outer = dtype_classes(w.graph, w.nodes)
+    own = [name for name, arg in zip(body.carried + body.free, loop_node.args)
+           if outer.get(arg) in ("F", "W")]
+    saved = inner.single, inner.program_inputs
+    inner.single, inner.program_inputs = True, frozenset(own)
+    try:
+        return dtype_classes(inner, inner.ancestors(inner.outputs))
+    finally:
+        inner.single, inner.program_inputs = saved
+
+
+def _range_text(steps: range) -> str:
+    if steps.step != 1:
+        return f"range({steps.start}, {steps.stop}, {steps.step})"
+    return f"range({steps.stop})" if steps.start == 0 else f"range({steps.start}, {steps.stop})"
+
+
+def _state(w, loop: int) -> LoopText:
+    loops = w.__dict__.setdefault("_loops", {})
+    if loop not in loops:
+        loops[loop] = LoopText(w, loop)
+        loops[loop]._id = loop
+        grads = [n for n in w.nodes if w.graph[n].op == "loop_grad" and w.graph[n].args[0] == loop]
+        loops[loop]._grad_id = grads[0] if grads else None
+    return loops[loop]
+
+
+def _loop(w, node, name: str) -> list[str]:
+    loop = next(n for n in w.nodes if w.graph[n] is node)
+    return _state(w, loop).forward(name)
+
+
+def _loop_grad(w, node, name: str) -> list[str]:
+    return _state(w, node.args[0]).backward(node)
+
+
+def _never(w, node, name: str) -> list[str]:
+    raise AssertionError("a loop's results are named by the loop's own statements")
+
+
+def math_ok(graph, nodes) -> bool:
+    """Whether every rolled loop among ``nodes`` can be written with ``math`` (its body and its
+    body's backward have only float values and ``math`` spellings)."""
+    for n in nodes:
+        if graph[n].op != "loop":
+            continue
+        inner = graph[n].attrs[0].graph
+        if any(node.op not in ("input", "const") and (OPS[node.op].math is None or
+                                                        node.shape is not None)
+               for node in inner.nodes):
+            return False
+    return True
+
+
+PRINTERS.update({"loop": _loop, "loop_grad": _loop_grad, "loop_out": _never,
+                 "loop_grad_out": _never})
