@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ops import OPS
 from .calls import ATTRIBUTES, ELLIPSIS, MODULE_VALUES, NEWAXIS, Selection, Tracer, Var, call
 
 
@@ -24,6 +25,15 @@ class Arange:
     n: int
 
 
+@dataclass(frozen=True)
+class Positions:
+    """``np.nonzero(mask)[k]`` for a mask computed from the data (as many positions as the mask
+    holds, known only when the program runs): the whole tuple, or the one of a 1-d mask, indexes
+    as the mask itself does (``x[np.nonzero(m)]`` is ``x[m]``)."""
+
+    mask: Var
+    k: int
+    ndim: int
 
 
 def _args(t: Tracer, node: ast.Call, args: list, kwargs: dict, names: list[str],
@@ -353,9 +363,77 @@ def _arange(t: Tracer, node, args, kwargs):
     return Arange(n)
 
 
+# ------------------------------------------------------------------------ values known now
+MAX_STATIC_NODES = 200
+
+
+def static_array(t: Tracer, value) -> np.ndarray | None:
+    """The value of something known while tracing (numbers, bools, lists of them, constant
+    arrays such as ``np.arange(3)`` or ``np.array([1, 0])`` and what is computed from them
+    alone), or None for values that depend on the inputs."""
+    if isinstance(value, (bool, int, float)):
+        return np.asarray(value)
+    if isinstance(value, (list, tuple)):
+        parts = [static_array(t, v) for v in value]
+        if any(p is None for p in parts):
+            return None
+        try:
+            return np.array(parts)
+        except ValueError:
+            return None
+    if isinstance(value, Arange) and not isinstance(value, Var):
+        return np.arange(value.n)
+    if not isinstance(value, Var):
+        return None
+    return _evaluate_constant(t.graph, value.node)
+
+
+def _evaluate_constant(graph, root: int) -> np.ndarray | None:
+    """Evaluate a node whose ancestors are all constants (a small subgraph), else None."""
+    seen, stack = set(), [root]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if graph[n].op == "input" or len(seen) > MAX_STATIC_NODES:
+            return None
+        stack.extend(graph[n].args)
+    values: dict[int, np.ndarray] = {}
+    for n in sorted(seen):
+        node = graph[n]
+        spec = OPS[node.op]
+        args = [values[a] for a in node.args]
+        with np.errstate(all="ignore"):
+            if node.op == "const":
+                values[n] = np.float64(node.value)
+            elif spec.kind == "structural" and spec.numeric is not None:
+                values[n] = np.asarray(spec.numeric(node, args))
+            else:
+                values[n] = np.asarray(spec.impl(*args))
+    return values[root]
+
+
+def _positions_mask(t: Tracer, node, index):
+    """The mask whose positions ``index`` holds, where they select as the mask does."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(item, Positions) for item in items):
+        return index
+    first = items[0]
+    if not all(isinstance(item, Positions) and item.mask is first.mask and item.k == k
+               for k, item in enumerate(items)) or len(items) != first.ndim:
+        raise t.program.error("positions of a mask computed from the data (np.nonzero, np.where "
+                              "with one argument) index only as the whole tuple, as the mask "
+                              "itself: x[np.nonzero(m)] is x[m]", node)
+    return first.mask
+
+
 @call("index")
 def _index(t: Tracer, node, args, kwargs):
     x, index = args
+    index = _positions_mask(t, node, index)
+    if isinstance(index, Var) and t.is_mask(index) and static_array(t, index) is not None:
+        index = static_array(t, index).astype(bool).tolist()  # a constant mask: its positions
     if isinstance(index, Var) and t.is_mask(index):
         # x[mask]: its length depends on the data; kept as the array and its mask
         mask = _broadcast_mask(t, node, index, t.shape_of(x, node))

@@ -16,11 +16,25 @@ largest ``|x|``.
 from __future__ import annotations
 
 
+import functools
 import math
 import string
 
 from .numpy_api import _args
 from .calls import MODULE_VALUES, Module, Tracer, Var, call
+
+
+def by_name(*qualified: str):
+    """Register one handler under several names, each call told its function's name (the last
+    part: "cumsum"), never reading it from the syntax, since a handler may be called by another
+    (np.add.accumulate calls cumsum's)."""
+    def register(fn):
+        for name in qualified:
+            def handler(t, node, args, kwargs, _name=name.rsplit(".", 1)[1]):
+                return fn(t, node, args, kwargs, _name)
+            call(name)(functools.update_wrapper(handler, fn))
+        return fn
+    return register
 
 MODULE_VALUES["linalg"] = Module("numpy.linalg")  # np.linalg.norm(...) calls "numpy.linalg.norm"
 
@@ -87,8 +101,8 @@ def _reduce(t: Tracer, node, op: str, x, axes, keepdims: bool):
 
 
 # ------------------------------------------------------------------------ var, std
-@call("numpy.var", "method.var", "numpy.std", "method.std")
-def _var(t: Tracer, node, args, kwargs):
+@by_name("numpy.var", "method.var", "numpy.std", "method.std")
+def _var(t: Tracer, node, args, kwargs, name: str):
     x, axis, dtype, out, ddof, keepdims, correction = _bind(
         t, node, args, kwargs, ["a", "axis", "dtype", "out", "ddof", "keepdims", "correction"],
         {"axis": None, "dtype": None, "out": None, "ddof": 0, "keepdims": False,
@@ -105,7 +119,7 @@ def _var(t: Tracer, node, args, kwargs):
         out = t.apply("mul", [x, 0.0], node)
     else:
         out = t.apply("var", [x], node, attrs=(axes, keepdims, ddof))
-    return t.apply("sqrt", [out], node) if node.func.attr == "std" else out
+    return t.apply("sqrt", [out], node) if name == "std" else out
 
 
 # ------------------------------------------------------------------------ prod, average
@@ -165,12 +179,12 @@ def _scan_axis(t: Tracer, node, x, axis):
     return x, _axis(t, node, axis, len(shape))
 
 
-@call("numpy.cumsum", "method.cumsum", "numpy.cumprod", "method.cumprod")
-def _cumulative(t: Tracer, node, args, kwargs):
+@by_name("numpy.cumsum", "method.cumsum", "numpy.cumprod", "method.cumprod")
+def _cumulative(t: Tracer, node, args, kwargs, name: str):
     x, axis, dtype, out = _bind(t, node, args, kwargs, ["a", "axis", "dtype", "out"],
                                 {"axis": None, "dtype": None, "out": None})
     x, axis = _scan_axis(t, node, _array(t, node, x), axis)
-    if node.func.attr == "cumsum":
+    if name == "cumsum":
         return t.apply("cumsum", [x], node, attrs=(axis, False))
     return t.apply("cumprod", [x], node, attrs=(axis,))
 
@@ -198,8 +212,8 @@ def _diff(t: Tracer, node, args, kwargs):
 
 
 # ------------------------------------------------------------------------ argmax, argmin
-@call("numpy.argmax", "method.argmax", "numpy.argmin", "method.argmin")
-def _arg_extreme(t: Tracer, node, args, kwargs):
+@by_name("numpy.argmax", "method.argmax", "numpy.argmin", "method.argmin")
+def _arg_extreme(t: Tracer, node, args, kwargs, name: str):
     x, axis, out, keepdims = _bind(t, node, args, kwargs, ["a", "axis", "out", "keepdims"],
                                    {"axis": None, "out": None, "keepdims": False})
     x = _array(t, node, x)
@@ -208,7 +222,7 @@ def _arg_extreme(t: Tracer, node, args, kwargs):
         axis = _axis(t, node, axis, len(shape))
     if not shape:
         raise t.program.error(f"{t.what(node.func)}() of a scalar", node, cls=_shape_error())
-    return t.apply(node.func.attr, [x], node, attrs=(axis, _keepdims(t, node, keepdims)))
+    return t.apply(name, [x], node, attrs=(axis, _keepdims(t, node, keepdims)))
 
 
 # ------------------------------------------------------------------------ diagonals
@@ -254,14 +268,14 @@ def _diag(t: Tracer, node, args, kwargs):
     return t.apply("embed_diagonal", [x], node, attrs=(k, 0, 1, (size, size)))
 
 
-@call("numpy.tril", "numpy.triu")
-def _triangle(t: Tracer, node, args, kwargs):
+@by_name("numpy.tril", "numpy.triu")
+def _triangle(t: Tracer, node, args, kwargs, name: str):
     x, k = _bind(t, node, args, kwargs, ["m", "k"], {"k": 0})
     x = _array(t, node, x)
     if len(t.shape_of(x, node)) < 2:
         raise t.program.error(f"{t.what(node.func)}() needs matrices (..., M, N)", node,
                               cls=_shape_error())
-    return t.apply(node.func.attr, [x], node, attrs=(_int(t, node, k, "k"),))
+    return t.apply(name, [x], node, attrs=(_int(t, node, k, "k"),))
 
 
 # ------------------------------------------------------------------------ products
@@ -386,10 +400,10 @@ def _matrices(t: Tracer, node, x, square: bool = True):
     return x
 
 
-@call("numpy.linalg.inv", "numpy.linalg.det", "numpy.linalg.cholesky")
-def _square_fn(t: Tracer, node, args, kwargs):
+@by_name("numpy.linalg.inv", "numpy.linalg.det", "numpy.linalg.cholesky")
+def _square_fn(t: Tracer, node, args, kwargs, name: str):
     (x,) = _bind(t, node, args, kwargs, ["a"], {})
-    return t.apply(node.func.attr, [_matrices(t, node, x)], node)
+    return t.apply(name, [_matrices(t, node, x)], node)
 
 
 @call("numpy.linalg.slogdet")

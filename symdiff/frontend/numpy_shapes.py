@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numpy_api import _args, _axes, _one_axis, _permuted, _product, _reshaped, _shape_error
+from .numpy_api import (_args, _axes, _index, _one_axis, _permuted, _product, _reshaped,
+                        _shape_error)
 from ..ops.shape import WHOLE
 from .calls import MODULE_VALUES, NeedsShapes, Tracer, Var, call
 
@@ -318,7 +319,8 @@ def _pairs(t: Tracer, node, value, ndim: int, what: str, number) -> tuple:
         if len(value) != 2:
             fail()
         value = (value,) * ndim
-    value = tuple(tuple(v) if isinstance(v, (list, tuple)) else (v, v) for v in value)
+    value = tuple(tuple(v) * (3 - len(v)) if isinstance(v, (list, tuple)) and len(v) == 1
+                  else tuple(v) if isinstance(v, (list, tuple)) else (v, v) for v in value)
     if len(value) == 1:
         value = value * ndim
     if len(value) != ndim or any(len(v) != 2 or not all(number(e) for e in v) for v in value):
@@ -331,16 +333,39 @@ def _pad(t: Tracer, node, args, kwargs):
     x, widths, mode, values = _args(t, node, args, kwargs,
                                     ["array", "pad_width", "mode", "constant_values"],
                                     {"mode": "constant", "constant_values": 0})
-    if mode != "constant":
-        raise t.program.error("np.pad supports mode='constant' only", node)
+    if mode not in ("constant",) + GATHER_MODES:
+        raise t.program.error(f"np.pad supports the modes 'constant', {', '.join(map(repr, GATHER_MODES))}",
+                              node)
     x = _value(t, node, x)
     ndim = len(t.shape_of(x, node))
     widths = _pairs(t, node, widths, ndim, "pad_width", lambda v: _is_int(v) and v >= 0)
+    if mode != "constant":
+        if "constant_values" in kwargs:
+            raise t.program.error(f"np.pad(mode={mode!r}) takes no constant_values", node)
+        return _gather_pad(t, node, x, widths, mode)
     values = _pairs(t, node, values, ndim, "constant_values", _is_number)
     if all(w == (0, 0) for w in widths):
         return x
     values = tuple((float(a), float(b)) for a, b in values)
     return t.apply("pad", [x], node, attrs=(widths, values))
+
+
+# Modes whose every element is a copy of an input element: the positions are NumPy's own pad
+# of np.arange along each axis, and the value is a gather (its backward adds the copies up).
+GATHER_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def _gather_pad(t: Tracer, node, x, widths, mode: str):
+    shape = t.shape_of(x, node)
+    for axis, (n, width) in enumerate(zip(shape, widths)):
+        if width == (0, 0):
+            continue
+        if n == 0:
+            raise t.program.error(f"np.pad(mode={mode!r}) of an empty axis", node,
+                                  cls=_shape_error())
+        positions = np.pad(np.arange(n), width, mode=mode).tolist()
+        x = _index(t, node, [x, (slice(None),) * axis + (positions,)], {})
+    return x
 
 
 @call("numpy.roll")
@@ -566,8 +591,19 @@ def _leaves(items) -> list | None:
 MAX_LITERAL = 100_000
 
 
+def _bool_leaves(items) -> bool:
+    if isinstance(items, (list, tuple)):
+        return bool(items) and all(_bool_leaves(v) for v in items)
+    return isinstance(items, bool)
+
+
 def _from_list(t: Tracer, node, items):
-    """A nested list: a constant array of numbers, or a stack of its traced elements."""
+    """A nested list: a constant array of numbers, a constant mask of bools, or a stack of its
+    traced elements."""
+    if _bool_leaves(items):  # np.array([True, False]): a mask, as a comparison is
+        flags = np.array(items, dtype=float)
+        literal = _make(t, node, "literal", (flags.shape, tuple(flags.ravel().tolist())))
+        return t.apply("ne", [literal, 0.0], node)
     numbers = _leaves(items)
     if numbers is not None:
         try:

@@ -85,3 +85,7 @@ def _quantile_handler(scale: float):
 call("numpy.percentile")(_quantile_handler(100.0))
 call("numpy.quantile")(_quantile_handler(1.0))
 call("method.clip")(CALLS["numpy.clip"])
+
+
+# More handler modules; trace.py imports this one with the others, and with it these.
+from . import numpy_extras, numpy_indexing  # noqa: E402,F401

@@ -239,7 +239,7 @@ def _argsort_print(w, n):
 _entry("argsort", 1, lambda graph, args, attrs: graph.shape(args[0]), _argsort_print,
        lambda graph, n, pos, g: None,
        lambda n, args: np.argsort(args[0], axis=n.attrs[0], kind="stable"),
-       lambda n, pos, g, args, out: None, "argsort", casts=True,
+       lambda n, pos, g, args, out: None, "argsort", casts=True, integer=True,
        uses=("np.argsort", "xp.argsort"))
 
 
