@@ -52,8 +52,8 @@ def jax_vjp(source: str, args: dict, wrt: list[str], dout) -> dict | None:
     fixed = {k: v for k, v in args.items() if k not in wrt}
     try:
         _, pull = jax.vjp(lambda kw: run_with(jnp, source, {**fixed, **kw}), floats)
-    except (TypeError, ValueError):  # a NumPy form JAX refuses (a list as an index, np.pad's
-        # one-element widths): no JAX oracle
+    except (TypeError, ValueError, AttributeError):  # a NumPy form JAX refuses or lacks (a
+        # list as an index, np.pad's one-element widths, ufunc methods): no JAX oracle
         return None
     (grads,) = pull(jnp.asarray(dout))
     return {k: np.asarray(v) for k, v in grads.items()}

@@ -495,8 +495,8 @@ def index_spec(t: Tracer, node, x, index) -> tuple[tuple, list]:
             spec.append(("slice", item.start, item.stop, item.step))
         elif isinstance(item, Arange):
             spec.append(("arange", item.n))
-        elif t.graph[item.node].op == "literal" and _integral_literal(t, item):
-            spec.extend(_constant_index(t, node, _integral_literal(t, item)))  # np.array([0, 2])
+        elif _static_positions(t, item) is not None:  # np.array([0, 2]), np.nonzero(c)[0] + 1
+            spec.extend(_constant_index(t, node, _static_positions(t, item)))
         else:
             if not t.is_integer(item):
                 raise t.program.error(
@@ -506,6 +506,19 @@ def index_spec(t: Tracer, node, x, index) -> tuple[tuple, list]:
             spec.append(("array", len(arrays)))
             arrays.append(item)
     return tuple(spec), arrays
+
+
+def _static_positions(t: Tracer, value: Var) -> list | None:
+    """The positions a value known while tracing holds, if they are whole numbers, else None."""
+    if t.graph[value.node].op == "literal":
+        return _integral_literal(t, value)
+    if t.is_mask(value) or OPS[t.graph[value.node].op].kind == "compare":
+        return None
+    static = static_array(t, value)
+    if static is None or static.ndim == 0 or static.dtype.kind not in "iuf" \
+            or not np.all(np.mod(static, 1) == 0):
+        return None
+    return static.astype(np.intp).tolist()
 
 
 def _integral_literal(t: Tracer, value: Var) -> list | None:
