@@ -6,8 +6,10 @@ The recurrence ``x = sin(x)*y + cos(x*y)`` as a ``for`` loop of K steps, on Pyth
 plus first call (each K a fresh source, so nothing is reused; the median of a few fresh compiles,
 one at K=10**6 where the first call alone runs the million steps twice), and the median call against
 the hand-written gradient (a Python loop forward keeping every x, one loop backward: ``deep.py``'s
-baseline). Then the same loop on arrays (K=100, 1000 elements) against hand-written NumPy, and the
-unrolled compile (rolling switched off) beside the rolled one at K=1000.
+baseline). Then the same loop on arrays (K=100, 1000 elements) against hand-written NumPy, the
+unrolled compile (rolling switched off) beside the rolled one at K=1000, Rosenbrock written as a
+loop over its terms (``x[i]``, ``x[i + 1]``, n=1000) against the vectorized hand-written code, and
+a ``while`` loop on values.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import symdiff
 from symdiff.frontend import rolled
 
 from .deep import by_hand
+from .rosenbrock import by_hand_numpy as rosenbrock_by_hand
 
 POINT = (0.3, 0.7)
 _fresh = itertools.count()
@@ -114,11 +117,49 @@ def unrolled(quick: bool) -> list[str]:
             f"{unrolled_s * 1e3:.0f} ms"]
 
 
+def rosenbrock(quick: bool) -> list[str]:
+    n = 1000
+    text = (f"def rosen_loop_{next(_fresh)}(x):\n    s = 0.0\n    for i in range({n - 1}):\n"
+            "        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2\n"
+            "    return s\n")
+    x = np.linspace(-1.2, 1.1, n)
+    start = time.perf_counter()
+    g = symdiff.compile(text)
+    value, grads = g(x)
+    setup = time.perf_counter() - start
+    expected, grad = rosenbrock_by_hand(x)
+    assert math.isclose(value, expected, rel_tol=1e-12)
+    np.testing.assert_allclose(grads["x"], grad, rtol=1e-10)
+    repeat = 20 if quick else 100
+    ours = median_call(lambda: g(x), repeat)
+    hand = median_call(lambda: rosenbrock_by_hand(x), repeat)
+    return [f"Rosenbrock as a loop over x[i], x[i + 1] (n={n}) | compile + first call "
+            f"{setup * 1e3:.1f} ms | per call {ours * 1e3:.2f} ms | vectorized by hand "
+            f"{hand * 1e3:.3f} ms | ratio {ours / hand:.0f}x"]
+
+
+def while_loop(quick: bool) -> list[str]:
+    text = (f"def grow_{next(_fresh)}(x, y):\n    while x < 1e6:\n        x = x * y + 1.0\n"
+            "    return x\n")
+    start = time.perf_counter()
+    g = symdiff.compile(text)
+    value, grads = g(0.5, 1.01)
+    setup = time.perf_counter() - start
+    steps = 0
+    x = 0.5
+    while x < 1e6:
+        x, steps = x * 1.01 + 1.0, steps + 1
+    assert math.isclose(value, x, rel_tol=1e-12)
+    ours = median_call(lambda: g(0.5, 1.01), 5 if quick else 20)
+    return [f"while x < 1e6: x = x * y + 1 ({steps} steps, counted when it runs) | compile + "
+            f"first call {setup * 1e3:.1f} ms | per call {ours * 1e3:.2f} ms"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args(argv)
-    for part in (floats, arrays, unrolled):
+    for part in (floats, arrays, unrolled, rosenbrock, while_loop):
         for line in part(args.quick):
             print(line, flush=True)
     return 0

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import symdiff
+from symdiff import compiler
 from symdiff.compiler import load_module
+from symdiff.frontend import rolled
 from symdiff.errors import InputError, SymdiffError
 from symdiff.codegen.verify import GeneratedCodeError, verify_template
 
@@ -251,13 +253,30 @@ SLOW_PROGRAMS = {
 
 
 @pytest.mark.parametrize("case", sorted(SLOW_PROGRAMS))
-def test_large_unrolled_loops_are_refused_within_a_second(case):
+def test_large_unrolled_loops_are_refused_within_a_second(case, monkeypatch):
+    # The unrolling budget: loops kept rolled (frontend/rolled.py, the default) are below.
+    monkeypatch.setattr(rolled, "ENABLED", False)
+    monkeypatch.setattr(compiler, "_COMPILED", {})
+
     def go():
         g = symdiff.compile(SLOW_PROGRAMS[case])
         g(np.ones(100000))
     seconds, exc = timed(go)
     assert seconds < 1.0, seconds
     assert "unroll" in str(exc) and "array operations" in str(exc)
+
+
+@pytest.mark.parametrize("case", sorted(SLOW_PROGRAMS))
+def test_large_loops_compile_rolled_within_a_second_or_are_refused(case):
+    """Kept rolled, a long loop compiles in the time of its body (its steps run when called);
+    one whose steps differ (range(i)) is unrolled, and refused by the budget, as fast."""
+    start = time.perf_counter()
+    try:
+        symdiff.compile(SLOW_PROGRAMS[case], shapes={"x": (100000,)}).source
+    except SymdiffError as exc:
+        assert case == "triangular_loops" and "unroll" in str(exc)
+    # (nested: the inner loop of 1000 steps is unrolled in the outer one's body)
+    assert time.perf_counter() - start < (4.0 if case == "nested_1000_loops" else 1.0)
 
 
 def test_a_long_loop_within_the_budget_still_compiles():

@@ -277,3 +277,118 @@ def test_random_loop_bodies_roll_to_the_unrolled_gradients(case):
     for name in inputs:
         numeric = numeric_gradient(lambda **kw: g(**kw)[0], inputs, name)
         _same(grads[name], numeric, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------- while on values
+WHILE = "def f(x, y):\n    while x < 10:\n        x = x * y + 1\n    return x\n"
+
+
+def test_a_while_loop_on_values_counts_its_steps():
+    g = _compile(WHILE, True)
+    x, y, steps = 0.5, 1.5, 0
+    while x < 10:
+        x, steps = x * y + 1, steps + 1
+    for args in ((0.5, 1.5), (np.array(0.5), np.array(1.5))):
+        value, grads = g(*args)
+        _same(value, x)
+        for name in ("x", "y"):
+            numeric = numeric_gradient(lambda **kw: g(**kw)[0], {"x": 0.5, "y": 1.5}, name)
+            _same(grads[name], numeric, rtol=1e-6)
+    assert "for k in range(steps - 1, -1, -1):" in g.source
+    assert g(20.0, 1.5) == (20.0, {"x": 1.0, "y": 0.0})  # no step
+    interpreter = Interpreter(g.graph)
+    _same(interpreter.forward(x=0.5, y=1.5), x)
+    _same(interpreter.backward()["y"], g(0.5, 1.5)[1]["y"])
+
+
+def test_a_while_loop_past_its_limit_is_a_clear_error():
+    g = _compile(WHILE, True)
+    with pytest.raises(ValueError, match="ran 100,000 steps and its condition still holds"):
+        g(0.5, 0.5)  # x tends to 2: never 10
+
+
+def test_a_while_loop_on_arrays_in_the_layer_api():
+    source = ("def f(W, h):\n    while np.sum(h * h) < 4.0:\n        h = np.tanh(W @ h) + h\n"
+              "    return h\n")
+    g = _compile(source, True)
+    W, h = np.array([[0.5, 0.1], [-0.2, 0.4]]), np.array([0.3, 0.2])
+    out, cache = g.forward(W, h)
+    dout = np.array([1.0, -2.0])
+    grads = g.backward(dout, cache)
+    expected = h
+    while np.sum(expected * expected) < 4.0:
+        expected = np.tanh(W @ expected) + expected
+    _same(out, expected)
+    for name, value in (("W", W), ("h", h)):
+        numeric = numeric_gradient(lambda **kw: g(**kw)[0], {"W": W, "h": h}, name, dout)
+        _same(grads[name], numeric, rtol=1e-6, atol=1e-8)
+    value, grads = g(W, 3 * h + 2)  # no step: the value is a copy, W's gradient zeros
+    _same(value, 3 * h + 2)
+    assert grads["W"].shape == W.shape and not np.any(grads["W"])
+
+
+def test_a_while_loop_needing_shapes_is_traced_for_them():
+    source = ("def f(x, y):\n    while np.sum(x * x) < 10:\n        x = x * y + 1\n"
+              "    return x\n")  # np.sum: traced again for the inputs' shapes
+    x, y = np.array([0.3, 0.2]), np.array([1.5, 1.2])
+    g = _compile(source, True)
+    value, grads = g(x, y, dout=np.array([1.0, 2.0]))
+    expected = x
+    while np.sum(expected * expected) < 10:
+        expected = expected * y + 1
+    _same(value, expected)
+    for name in ("x", "y"):
+        numeric = numeric_gradient(lambda **kw: g(**kw)[0], {"x": x, "y": y}, name,
+                                   np.array([1.0, 2.0]))
+        _same(grads[name], numeric, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["rows of a matrix", "neighbours (Rosenbrock)", "a step of 2"])
+def test_array_api_backend_rolls_too(name):
+    source, args = PROGRAMS[name]
+    portable = _compile(source, True, backend="array_api")
+    value, grads = portable(*args)
+    assert _is_rolled(portable)
+    expected, expected_grads = _compile(source, False)(*args)
+    _same(value, expected)
+    for key in expected_grads:
+        _same(grads[key], expected_grads[key])
+
+
+def test_explicit_upstream_gradient_in_shape_generic_code():
+    source = RECURRENCE.format(K=7)
+    x, y, dout = np.array([0.3, -0.1]), np.array([0.7, 0.2]), np.array([1.5, -0.5])
+    value, grads = _compile(source, True)(x, y, dout=dout)
+    expected, expected_grads = _compile(source, False)(x, y, dout=dout)
+    _same(value, expected)
+    for key in expected_grads:
+        _same(grads[key], expected_grads[key])
+
+
+def test_gates_of_a_compiled_program_trace_its_loops_unrolled():
+    from symdiff.teach import Circuit
+    g = _compile("def f(x, y):\n    for i in range(3):\n        x = np.sin(x) * y\n    return x\n",
+                 True)
+    value, grads = g(0.3, 0.7)
+    circuit = Circuit(g)
+    _same(circuit.forward(x=0.3, y=0.7), value)
+    backward = circuit.backward()
+    _same(backward["x"], grads["x"])
+    _same(backward["y"], grads["y"])
+
+
+def test_an_array_shared_with_another_name_and_updated_in_place_unrolls():
+    helper = ("def bump(a):\n    a += 1.0\n    return a\n\n"
+              "def f(x):\n    y = x * 1.0\n    z = y\n    for i in range(3):\n"
+              "        y = bump(y)\n    return np.sum(z * y)\n")
+    _agree(helper, (np.array([0.5, 1.0]),), rolls=False)
+    rebinding = ("def f(x):\n    s = x\n    for i in range(3):\n        s = s * 0.5 + x\n"
+                 "    return np.sum(s)\n")  # shared, never updated in place: rolls
+    _agree(rebinding, (np.array([0.5, 1.0]),))
+
+
+def test_a_tape_too_large_is_refused_before_running():
+    source = ("def f(x):\n    for i in range(2000000):\n        x = np.tanh(x)\n"
+              "    return np.sum(x)\n")
+    with pytest.raises(symdiff.InputError, match="GiB of its steps"):
+        _compile(source, True)(np.ones(1000))

@@ -90,13 +90,22 @@ class _Run:
         seeds = {inner[n].attrs[0]: 0.0 for n in inner.inputs.values()
                  if inner[n].attrs[0] not in body.carried + body.free +
                  [name for name, _, _ in body.counters]}
-        for i in body.steps:
+        self.last = carried  # a while loop of no steps
+        for i in range(body.cap + 1) if body.steps is None else body.steps:
             step = Interpreter(inner)
+            if body.condition is not None:  # the test, on the step's carried values
+                step.order = sorted(inner.ancestors(inner.outputs + [body.condition]) |
+                                    set(inner.inputs.values()))
             values = dict(zip(body.carried, carried), **dict(zip(body.free, args[count:])),
                           **seeds)
             for name, scale, offset in body.counters:
                 values[name] = np.asarray(scale * i + offset)
             outs = step.forward(**values)
+            if body.condition is not None and not step.values[body.condition]:
+                break
+            if body.condition is not None and i == body.cap:
+                raise ValueError(f"the loop '{body.header}' ran {body.cap:,} steps and its "
+                                 "condition still holds (the limit for a while loop on values)")
             outs = list(outs) if isinstance(outs, tuple) else [outs]
             self.steps.append(step)
             carried = outs[:count]

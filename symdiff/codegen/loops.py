@@ -26,10 +26,17 @@ where the shapes and dtype are known, Python lists otherwise (floats in the ``ma
 
 from __future__ import annotations
 
+import math
+import re
+
+from ..errors import InputError
 from ..ops import OPS, PREC_ATOM
 from ..ops.loops import PRINTERS
 from ..ops.tensor import index_text
 from .inplace import InPlacePlan, dtype_classes
+
+MAX_TAPE_BYTES = 4 << 30  # as arguments.MAX_ARRAY_BYTES: what one call may ask for
+QUIET = "\x00"  # writer.QUIET: a statement run under np.errstate (writer imports this module)
 
 
 class LoopText:
@@ -37,9 +44,11 @@ class LoopText:
 
     def __init__(self, w, loop: int):
         self.w = w
+        self._id = loop
         self.node = w.graph[loop]
         self.body = self.node.attrs[0]
         grads = [n for n in w.nodes if w.graph[n].op == "loop_grad" and w.graph[n].args[0] == loop]
+        self._grad_id = grads[0] if grads else None
         self.grad = w.graph[grads[0]].attrs[0] if grads else None
         # The math twin (Python floats) keeps only the carried values and computes the rest of
         # a step again going back: a float costs more to keep than to compute (as by hand).
@@ -47,8 +56,11 @@ class LoopText:
         self.residuals = _residuals(self.body, self.grad.backward, self.recompute) \
             if self.grad else []
         steps = self.body.steps
-        self.counter = w.namer.claim(self.body.target)
-        self.index = self.counter if steps.start == 0 and steps.step == 1 else w.namer.fresh("k")
+        self.counting = steps is None  # a while loop: it counts its steps
+        self.counter = w.namer.claim(self.body.target) if not self.counting else ""
+        self.index = self.counter if not self.counting and steps.start == 0 and steps.step == 1 \
+            else w.namer.fresh("k")
+        self.count = w.namer.fresh("steps") if self.counting else str(len(steps))
         self.counters = {name: self.counter if (scale, offset) == (1, 0) else
                          w.namer.claim(name) for name, scale, offset in self.body.counters}
         self.vars = [w.namer.claim(name) for name in self.body.names]
@@ -57,11 +69,28 @@ class LoopText:
         self.tapes: dict[int, str] = {}
         self.classes = _classes(w, self.node, self.body)
         self.fw = None
+        self._check_tape()
+
+    def _check_tape(self) -> None:
+        """Refuse, before anything runs, a tape larger than a call may ask for."""
+        inner, steps = self.body.graph, self.body.steps
+        shapes = [inner.shape(r) for r in self.residuals]
+        if steps is None or any(shape is None for shape in shapes):
+            return
+        size = len(steps) * sum(math.prod(shape) for shape in shapes) * \
+            (4 if self.w.graph.single else 8)
+        if size > MAX_TAPE_BYTES:
+            raise InputError(f"the loop '{self.body.header}' (line "
+                             f"{self.w.graph.lines.get(self._id, '?')}) would keep "
+                             f"{size / 2 ** 30:.1f} GiB of its steps for the backward pass (the "
+                             f"limit is {MAX_TAPE_BYTES / 2 ** 30:g} GiB); use fewer steps or "
+                             "smaller arrays")
 
     # ------------------------------------------------------------ the forward loop
     def forward(self, name: str) -> list[str]:
         w, body, inner = self.w, self.body, self.body.graph
-        fw = _writer(w, inner, [], {}, {})
+        test, given = self._test()
+        fw = _writer(w, inner, [], {}, {}, given)
         self._name_inputs(fw, self.vars)
         for r in self.residuals:
             if r in fw.uses and inner[r].op != "input":
@@ -70,27 +99,36 @@ class LoopText:
         w.helpers |= fw.helpers
         self.fw = fw
         self.tapes = {r: w.namer.fresh(_base(fw, r) + "_tape") for r in self.residuals}
-        steps = body.steps
-        out = [f"# for {body.target} in {_range_text(steps)}: a loop kept rolled" +
+        out = [f"# {body.header}: a loop kept rolled" +
+               (f" (at most {body.cap:,} steps)" if self.counting else "") +
                (", keeping a tape of each step for the backward loop" if self.tapes else "")]
         out += self.prelude
-        out += [f"{v} = {a}" for v, a in zip(self.vars, self.args[:len(body.carried)])]
+        copy = " * 1.0" if self.counting and w.mode != "math" else ""  # no steps: not the input
+        out += [f"{v} = {a}{copy}" for v, a in zip(self.vars, self.args[:len(body.carried)])]
         out += [f"{tape} = {self._allocate(r)}" for r, tape in self.tapes.items()]
-        step = self._counter_lines()
-        step += [f"{tape}[{self.index}] = {fw.expr(r)}" for r, tape in self.tapes.items()
+        step = test + self._counter_lines()
+        step += [self._store(tape, fw.expr(r)) for r, tape in self.tapes.items()
                  if inner[r].op == "input"]
         step += lines
-        step += [f"{tape}[{self.index}] = {fw.expr(r)}" for r, tape in self.tapes.items()
+        step += [self._store(tape, fw.expr(r)) for r, tape in self.tapes.items()
                  if inner[r].op != "input"]
-        step += _assignment(self.vars, [fw.expr(o) for o in inner.outputs])
-        out.append(f"for {self.index} in range({len(steps)}):")
+        values = [fw.expr(o) for o in inner.outputs]
+        taped = {fw.expr(r) for r in self.tapes}
+        for k, var in enumerate(self.vars):
+            if values[k] not in taped and values.count(values[k]) == 1 and \
+                    _rename_assignment(step, values[k], var):
+                values[k] = var  # x_1 = f(x_1) at once, rather than x_2 = f(x_1); x_1 = x_2
+        step += _assignment(self.vars, values)
+        out.append(f"for {self.index} in range({body.cap + 1 if self.counting else self.count}):")
         out += fw._guarded(step)
+        if self.counting:
+            out.append(f"{self.count} = {self.index}")
         if self.grad is not None:
-            tapes = list(self.tapes.values())
-            out.append(f"{name} = " + (tapes[0] if len(tapes) == 1 else
-                                       "(" + ", ".join(tapes) + ")" if tapes else "None"))
+            values = ([self.count] if self.counting else []) + list(self.tapes.values())
+            out.append(f"{name} = " + (values[0] if len(values) == 1 else
+                                       "(" + ", ".join(values) + ")" if values else "None"))
         # The comment over the backward loop: "# backprop t1 = the loop ..."
-        w.text[self._id] = (f"the loop 'for {body.target} in {_range_text(steps)}' at line "
+        w.text[self._id] = (f"the loop '{body.header}' at line "
                             f"{w.graph.lines.get(self._id, '?')}: its steps in reverse, reading "
                             "its tape", PREC_ATOM)
         for n in w.nodes:
@@ -98,13 +136,65 @@ class LoopText:
                 w.names[n] = w.given[n] = self.vars[w.graph[n].attrs[0]]
         return out
 
+    def _test(self) -> tuple[list[str], dict]:
+        """A while loop's test at the top of a step, and the values it names (which the step
+        reads again rather than computing them twice)."""
+        if not self.counting:
+            return [], {}
+        w, body, inner = self.w, self.body, self.body.graph
+        cw = _writer(w, inner, [], {}, {}, None, [body.condition])
+        cw.spec.output_names = []
+        self._name_inputs(cw, self.vars)
+        lines, _ = cw.body()
+        w.helpers |= cw.helpers
+        test = cw.expr(body.condition)
+        if lines and lines[-1].startswith(f"{test} = ") and inner[body.condition].op != "input":
+            test = lines.pop()[len(f"{test} = "):]  # the test itself, not a name for it
+        given = {n: text for n, text in cw.names.items()
+                 if inner[n].op != "input" and n != body.condition}
+        message = (f"the loop '{body.header}' ran {body.cap:,} steps and its condition still "
+                   "holds (the limit for a while loop on values)")
+        return lines + [
+            f"if not ({test}):", "    break",
+            f"if {self.index} == {body.cap}:", f"    raise ValueError({message!r})"], given
+
+    def _store(self, tape: str, value: str) -> str:
+        if self.counting:
+            return f"{tape}.append({value})"
+        return f"{tape}[{self.index}] = {value}"
+
     # ------------------------------------------------------------ the backward loop
     def backward(self, node) -> list[str]:
-        w, body, inner, grad = self.w, self.body, self.body.graph, self.grad
-        backward = grad.backward
-        count = len(self.node.args)
+        w, body = self.w, self.body
         out: list[str] = []
-        seeds = [_named(w, a, out) for a in node.args[1 + count:]]
+        seeds = [_named(w, a, out) for a in node.args[1 + len(self.node.args):]]
+        bw, loads, sparse = self._backward_writer()
+        _, lines = bw.body()
+        w.helpers |= bw.helpers
+        frees = {p: n for p, n in self.grad.wanted.items() if p >= len(body.carried)}
+        sums = {name: w.namer.fresh("d" + name) for name in dict.fromkeys(frees.values())}
+        out += self._backward_start(node, seeds, sums, sparse, bw)
+        step = self._counter_lines()
+        step += [f"{loads[r]} = {tape}[{self.index}]" for r, tape in self.tapes.items()]
+        step += lines + self._backward_sums(bw, sums, sparse)
+        news = [bw.grad_names[c] if c in bw.grad_names else self._zero(k)
+                for k, c in enumerate(body.carried)]
+        news += [self._zero(k) for k in range(len(body.carried), len(body.names))]
+        step += _assignment(self.dvars, news)
+        last = f"{self.count} - 1" if self.counting else len(body.steps) - 1
+        out.append(f"for {self.index} in range({last}, -1, -1):")
+        out += bw._guarded(step)
+        for n in w.nodes:
+            if w.graph[n].op == "loop_grad_out" and w.graph[n].args[0] == self._grad_id:
+                p = w.graph[n].attrs[0]
+                w.names[n] = w.given[n] = self.dvars[p] if p < len(body.carried) \
+                    else sums[frees[p]]
+        return out
+
+    def _backward_writer(self):
+        """The writer of a backward step: (writer, the tape's values by name, the free values
+        whose gradient is added into place)."""
+        w, body, inner, backward = self.w, self.body, self.body.graph, self.grad.backward
         loads = {r: w.namer.fresh(_base(self.fw, r)) for r in self.residuals}
         wrt = {k: g for k, g in backward.step.items() if g is not None}
         sparse = self._sparse(wrt)  # free name -> scatters: summed into place (x[i] in a step)
@@ -114,41 +204,38 @@ class LoopText:
         bw = _writer(w, inner, wrt, backward.adjoints, backward.origin, loads,
                      [] if self.recompute else None)
         bw.text.update({r: self.fw.text[r] for r in loads if r in self.fw.text})
-        dvars = [w.namer.fresh("d" + name) for name in body.names]
+        self.dvars = [w.namer.fresh("d" + name) for name in body.names]
         self._name_inputs(bw, [loads.get(inner.inputs[c], c) for c in body.carried])
-        for seed, var in zip(backward.seed_names, dvars):
+        for seed, var in zip(backward.seed_names, self.dvars):
             bw.names[inner.inputs[seed]] = var
-        _, lines = bw.body()
-        w.helpers |= bw.helpers
-        frees = {p: n for p, n in grad.wanted.items() if p >= len(body.carried)}
-        sums = {name: w.namer.fresh("d" + name) for name in dict.fromkeys(frees.values())}
-        if self.tapes:
-            out.append(f"{', '.join(self.tapes.values())} = {w.expr(node.args[0])}")
-        copy = " * 1.0" if w.mode != "math" and any(inner[g].op == "input" for g in wrt.values()) \
-            else ""  # a step passing its upstream gradient on: the result is not the caller's
-        out += [f"{d} = {s}{copy if s.isidentifier() else ''}" for d, s in zip(dvars, seeds)]
-        out += [f"{s} = {self._zeros(name) if name in sparse else '0.0'}"
+        return bw, loads, sparse
+
+    def _backward_start(self, node, seeds: list[str], sums: dict, sparse: dict, bw) -> list[str]:
+        """Before the backward loop: the tape, the results' upstream gradients, zero sums."""
+        w, body, inner = self.w, self.body, self.body.graph
+        out = []
+        values = ([self.count] if self.counting else []) + list(self.tapes.values())
+        if values:
+            out.append(f"{', '.join(values)} = {w.expr(node.args[0])}")
+        # A step passing its upstream gradient on, or a while loop of no steps: the gradient
+        # handed out must not be the caller's array.
+        passes = any(inner[g].op == "input" for g in bw.spec.grads.values())
+        copy = " * 1.0" if w.mode != "math" and (passes or self.counting) else ""
+        out += [f"{d} = {s}{copy if s.isidentifier() else ''}" for d, s in zip(self.dvars, seeds)]
+        zeros = self.counting and w.mode == "numpy" and not body.generic  # no step: its shape
+        out += [f"{s} = {self._zeros(name) if name in sparse or zeros else '0.0'}"
                 for name, s in sums.items()]
-        step = self._counter_lines()
-        step += [f"{loads[r]} = {tape}[{self.index}]" for r, tape in self.tapes.items()]
-        step += lines
-        step += [f"{s} += {bw.grad_names[name]}" for name, s in sums.items() if name not in sparse]
+        return out
+
+    def _backward_sums(self, bw, sums: dict, sparse: dict) -> list[str]:
+        """A step's gradients of the free values, added to their sums (into place for x[i])."""
+        inner = self.body.graph
+        lines = [f"{s} += {bw.grad_names[name]}" for name, s in sums.items() if name not in sparse]
         for name, leaves in sparse.items():
             for k, leaf in enumerate(leaves):
                 index = index_text(bw, inner[leaf].attrs[0], inner[leaf].args[1:])
-                step.append(f"{sums[name]}[{index}] += {bw.grad_names[f'{name}_at{k}']}")
-        news = [bw.grad_names[c] if c in bw.grad_names else self._zero(k)
-                for k, c in enumerate(body.carried)]
-        news += [self._zero(k) for k in range(len(body.carried), len(body.names))]
-        step += _assignment(dvars, news)
-        steps = body.steps
-        out.append(f"for {self.index} in range({len(steps) - 1}, -1, -1):")
-        out += bw._guarded(step)
-        for n in w.nodes:
-            if w.graph[n].op == "loop_grad_out" and w.graph[n].args[0] == self._grad_id:
-                p = w.graph[n].attrs[0]
-                w.names[n] = w.given[n] = dvars[p] if p < len(body.carried) else sums[frees[p]]
-        return out
+                lines.append(f"{sums[name]}[{index}] += {bw.grad_names[f'{name}_at{k}']}")
+        return lines
 
     # ------------------------------------------------------------ pieces
     def _name_inputs(self, writer, carried: list[str]) -> None:
@@ -164,7 +251,7 @@ class LoopText:
         """The step's integers: ``i`` from the loop's index (a range not from 0 by 1), then
         those the body computed from ``i`` (``i_1 = i + 1``)."""
         steps, lines = self.body.steps, []
-        if self.index != self.counter:
+        if self.index != self.counter and not self.counting:
             lines.append(f"{self.counter} = {_affine(self.index, steps.step, steps.start)}")
         for name, scale, offset in self.body.counters:
             if (scale, offset) != (1, 0):
@@ -172,6 +259,8 @@ class LoopText:
         return lines
 
     def _allocate(self, r: int) -> str:
+        if self.counting:
+            return "[]"
         inner, w = self.body.graph, self.w
         shape = inner.shape(r)
         count = len(self.body.steps)
@@ -218,7 +307,8 @@ def _scatters(inner, g: int | None, counters: set[int]) -> list[int] | None:
     step's integers (basic indexing: no position twice); None otherwise."""
     stack, leaves = [] if g is None else [g], []
     while stack:
-        node = inner[stack.pop()]
+        n = stack.pop()
+        node = inner[n]
         if node.op == "add":
             stack.extend(node.args)
             continue
@@ -226,8 +316,25 @@ def _scatters(inner, g: int | None, counters: set[int]) -> list[int] | None:
                                        for item in node.attrs[0]) \
                 or any(a not in counters for a in node.args[1:]):
             return None
-        leaves.append(inner.nodes.index(node))
+        leaves.append(n)
     return leaves
+
+
+def _rename_assignment(lines: list[str], name: str, var: str) -> bool:
+    """Make the statement assigning ``name`` assign ``var`` instead, where no later statement
+    reads ``name`` or ``var`` (``var`` keeps the value before the step until then)."""
+    marks = ("", QUIET)
+    found = [k for k, line in enumerate(lines) for mark in marks
+             if line.startswith(f"{mark}{name} = ")]
+    if len(found) != 1:
+        return False
+    k = found[0]
+    words = re.compile(rf"\b({re.escape(name)}|{re.escape(var)})\b")
+    if any(words.search(line) for line in lines[k + 1:]):
+        return False
+    mark = QUIET if lines[k].startswith(QUIET) else ""
+    lines[k] = f"{mark}{var} = " + lines[k][len(f"{mark}{name} = "):]
+    return True
 
 
 def _affine(name: str, scale: int, offset: int) -> str:
@@ -304,19 +411,10 @@ def _classes(w, loop_node, body) -> dict[int, str]:
         inner.single, inner.program_inputs = saved
 
 
-def _range_text(steps: range) -> str:
-    if steps.step != 1:
-        return f"range({steps.start}, {steps.stop}, {steps.step})"
-    return f"range({steps.stop})" if steps.start == 0 else f"range({steps.start}, {steps.stop})"
-
-
 def _state(w, loop: int) -> LoopText:
     loops = w.__dict__.setdefault("_loops", {})
     if loop not in loops:
         loops[loop] = LoopText(w, loop)
-        loops[loop]._id = loop
-        grads = [n for n in w.nodes if w.graph[n].op == "loop_grad" and w.graph[n].args[0] == loop]
-        loops[loop]._grad_id = grads[0] if grads else None
     return loops[loop]
 
 

@@ -42,14 +42,17 @@ MATH_FUNCTIONS = printed_names("math") | frozenset({
     "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow", "fabs", "inf", "nan", "pi",
     "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
-                      "type", "int", "None", "True", "False", "dict", "zip", "slice"})
+                      "type", "int", "None", "True", "False", "dict", "zip", "slice",
+                      "ValueError"})  # a rolled while loop past its limit of steps
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
-                     "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item"})
+                     "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item",
+                     "append"})  # a rolled while loop's tape
 ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arguments, ast.arg,
            ast.Assign, ast.AugAssign, ast.Return, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp,
            ast.Compare, ast.IfExp, ast.Call, ast.Attribute, ast.Dict, ast.Tuple, ast.keyword,
            ast.Subscript, ast.Slice, ast.If, ast.With, ast.withitem, ast.Load, ast.Store,
-           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop, ast.For)
+           ast.operator, ast.unaryop, ast.cmpop, ast.List, ast.BoolOp, ast.boolop, ast.For,
+           ast.Break, ast.Raise)  # rolled loops: a while loop's end, and its limit of steps
 
 
 def _concrete(classes) -> frozenset:

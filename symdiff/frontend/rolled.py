@@ -6,14 +6,20 @@ a ``where``, exactly as a value condition is). What the body computed becomes a 
 a :class:`~symdiff.ops.loops.LoopBody`, and the program's graph gets one ``loop`` node (see
 ``symdiff/ops/loops.py``): compile time then depends on the body, not on K.
 
+A ``while`` loop whose condition depends on the data (which cannot be unrolled) is rolled the same
+way, its test traced on the step's carried values: the generated loop counts the steps it ran (the
+backward loop runs as many, in reverse) and stops with a clear error past :data:`MAX_WHILE` steps.
+
 Rolling is tried first and given up, leaving no trace, wherever its result could differ from the
 unrolled program's; the loop is then unrolled as before. It is given up when the body contains
 ``break``, ``continue``, ``return``, a ``def`` or a ``lambda``; grows or changes a list or anything
-outside it; binds a name to something other than an array or number (a size, a tuple); reads a
-name before the first step assigns it; changes the shape of a carried value; carries a mask or
-integers; leaves a carried value equal to an input (``x = x``, ``a, b = b, a``); reads ``i``
-where a number known while tracing is needed (``range(i)``, ``x[i:i + 2]``, ``x[i + 1]``); or
-when a carried array is also held by another name (an update in place would be seen there).
+outside it; binds a name to something other than an array or number (a tuple, a list; a number
+known while tracing only where it is the same each step); reads a name before the first step
+assigns it; changes the shape of a carried value; carries a mask or integers; leaves a carried
+value equal to an input (``x = x``, ``a, b = b, a``); reads ``i`` where a number known while
+tracing is needed (``range(i)``, ``x[i:i + 2]``; ``x[i + 1]`` and ``x[2 * i - 1]`` are integers
+of the step, see :func:`counter_arithmetic`); or when a carried array is also held by another
+name (an update in place would be seen there). Loops inside the body are unrolled in it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from ..ops.loops import LoopBody
 ENABLED = True        # symdiff's tests switch rolling off to compare with the unrolled program
 MIN_STEPS = 2         # a loop of one step is unrolled
 MAX_STEPS = 10 ** 7   # a longer one is unrolled, which refuses it (its tape would not fit)
+MAX_WHILE = 100_000   # steps of a rolled while loop on a value condition (an error past it)
 REFUSED = (ast.Break, ast.Continue, ast.Return, ast.FunctionDef, ast.Lambda, ast.Yield,
            ast.YieldFrom, ast.Global, ast.Nonlocal, ast.AsyncFunctionDef)
 
@@ -52,12 +59,26 @@ def long_range(t: Any, steps: range) -> LongRange | None:
     return None
 
 
-def roll(t: Any, stmt: ast.For, steps: range, var: type) -> bool:
+def roll(t: Any, stmt: ast.For, steps: range, var: type, retrace: tuple = ()) -> bool:
     """Trace ``stmt`` as one rolled loop and bind its results; False (nothing changed) where
-    it does not apply. ``var`` is the tracer's value class."""
+    it does not apply. ``var`` is the tracer's value class; its ``retrace`` exceptions (shapes
+    needed, an input's value needed) propagate: unrolling would meet them after its budget."""
+    if not MIN_STEPS <= len(steps) <= MAX_STEPS or not isinstance(stmt.target, ast.Name):
+        return False
+    return _attempt(t, stmt, var, steps, retrace)
+
+
+def roll_while(t: Any, stmt: ast.While, var: type, retrace: tuple = ()) -> bool:
+    """``while c:`` on a value condition as a rolled loop that counts its steps (at most
+    :data:`MAX_WHILE`, a clear error past it); False where it does not apply. The tracer's
+    ``retrace`` exceptions (shapes needed, an input's value needed) propagate."""
+    return _attempt(t, stmt, var, None, retrace)
+
+
+def _attempt(t: Any, stmt: ast.For | ast.While, var: type, steps: range | None,
+             retrace: tuple = ()) -> bool:
     if not (ENABLED and getattr(t, "roll", False)) or t.__dict__.get("_rolling") or \
-            not MIN_STEPS <= len(steps) <= MAX_STEPS or not isinstance(stmt.target, ast.Name) \
-            or any(isinstance(n, REFUSED) for s in stmt.body for n in ast.walk(s)):
+            any(isinstance(n, REFUSED) for s in stmt.body for n in ast.walk(s)):
         return False
     carried = _carried(t, stmt)
     if carried is None:
@@ -67,6 +88,12 @@ def roll(t: Any, stmt: ast.For, steps: range, var: type) -> bool:
     t.__dict__["_rolling"] = True
     try:
         traced = _trace_body(t, stmt, steps, carried, var)
+    except retrace as exc:
+        if "@" in getattr(exc, "name", ""):
+            traced = None  # the counter or a carried value asked for as a static integer
+        else:
+            _restore(outer, saved)
+            raise
     except Exception:  # noqa: BLE001 -- anything the body does not allow: unroll instead
         traced = None
     finally:
@@ -75,20 +102,23 @@ def roll(t: Any, stmt: ast.For, steps: range, var: type) -> bool:
     if traced is None or not _unchanged(t.env, saved):
         _restore(t.env, saved)
         return False
-    body, inits, frees = traced
+    body, inits, frees, statics = traced
     t.graph.current_line = stmt.lineno
     loop = t.graph.apply("loop", *inits, *frees, attrs=(body,))
     for k, name in enumerate(body.names):
         t.bind_name(name, var(t.graph.apply("loop_out", loop, attrs=(k,))))
-    t.bind_name(stmt.target.id, steps[-1])
+    for name, value in statics.items():
+        t.bind_name(name, value)
+    if steps is not None:
+        t.bind_name(stmt.target.id, steps[-1])
     return True
 
 
-def _carried(t: Any, stmt: ast.For) -> dict[str, Any] | None:
+def _carried(t: Any, stmt: ast.For | ast.While) -> dict[str, Any] | None:
     """The names the body assigns that hold an array or number before the loop, with their
     values; None where one holds something else, or shares its array with another name."""
     names = _assigned(stmt.body)
-    if stmt.target.id in names:
+    if isinstance(stmt, ast.For) and stmt.target.id in names:
         return None
     carried = {}
     for name in names:
@@ -98,10 +128,31 @@ def _carried(t: Any, stmt: ast.For) -> dict[str, Any] | None:
         if not t.is_data(value) or t.is_var(value) and not _plain_float(t.graph, value.node):
             return None
         carried[name] = value
-    arrays = [v for v in carried.values() if t.is_var(v) and t.graph.shape(v.node) != ()]
+    updated = _updated_in_place(stmt.body)
+    calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in t.env
+                for s in stmt.body for n in ast.walk(s))  # a function of the program: it may too
+    arrays = [v for k, v in carried.items()
+              if (calls or k in updated) and t.is_var(v) and t.graph.shape(v.node) != ()]
     if arrays and _shared(t.env, arrays, carried):
         return None
     return carried
+
+
+def _updated_in_place(body: list[ast.stmt]) -> set[str]:
+    """Names whose array the body may update in place (``x += 1``, ``x[i] = v``), which NumPy
+    would show under every other name holding it."""
+    names = set()
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            if isinstance(node, ast.AugAssign) and isinstance(target, ast.Name):
+                names.add(target.id)
+            while isinstance(target, ast.Subscript):
+                target = target.value
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+    return names
 
 
 def _assigned(body: list[ast.stmt]) -> list[str]:
@@ -154,9 +205,10 @@ def _integer(graph: Graph, n: int) -> bool:
         n = node.args[0]
 
 
-def _trace_body(t: Any, stmt: ast.For, steps: range, carried: dict, var: type):
-    """Trace the body once with fresh inputs; the body graph, initial values and free values,
-    or None where the result would not be the same each step."""
+def _trace_body(t: Any, stmt: ast.For | ast.While, steps: range | None, carried: dict,
+                var: type):
+    """Trace the body once with fresh inputs; the body graph, initial values, free values and
+    the names bound to static numbers, or None where the steps would not all be alike."""
     graph = t.graph
     generic = bool(graph.inputs) and all(graph.shape(n) is None for n in graph.inputs.values())
     uid = t.__dict__["_loops"] = t.__dict__.get("_loops", 0) + 1
@@ -165,41 +217,97 @@ def _trace_body(t: Any, stmt: ast.For, steps: range, carried: dict, var: type):
         shape = None if generic else graph.shape(value.node) if t.is_var(value) else ()
         fresh[name] = graph.intern(Node("input", (), (f"{name}@loop{uid}", "float"), shape))
         t.env[name] = var(fresh[name])
-    counter = graph.intern(Node("input", (), (f"{stmt.target.id}@loop{uid}", "index"), ()))
-    t.env[stmt.target.id] = var(counter)
-    counters = t.__dict__["_counters"] = {counter: (1, 0)}
+    target = stmt.target.id if steps is not None else None
+    entry = _entry(t, stmt, target, uid, var)
+    if entry is None:
+        return None
+    counters, condition = entry
+    t.__dict__["_counters"] = counters
     try:
         t.exec_block(stmt.body)
     finally:
         del t.__dict__["_counters"]
-    scope = t.env.maps[0]
-    if scope.get(stmt.target.id) != var(counter) or \
-            not all(t.is_var(v) for k, v in scope.items() if k != stmt.target.id):
+    results = _results(t, target, counters, carried, fresh, generic, var)
+    if results is None or condition is not None and any(k not in carried for k in results[0]):
+        return None  # (a name first bound in a while loop's body: unbound after no steps)
+    names, outputs, statics = results
+    # A name first bound in the body to a value that does not depend on the step (y = 2 * x)
+    # holds that value after the loop: it is no result of the loop.
+    reached = graph.descendants(list(fresh.values()) + list(counters))
+    invariant = [k for k, o in zip(names, outputs) if k not in carried and o not in reached]
+    statics.update({k: t.env.maps[0][k] for k in invariant})
+    kept = [(k, o) for k, o in zip(names, outputs) if k not in invariant]
+    names, outputs = [k for k, _ in kept], [o for _, o in kept]
+    inits = [t.as_node(carried[k], stmt) for k in carried]
+    built = _body_graph(graph, [fresh[k] for k in carried], counters, outputs, names, condition)
+    if built is None:
         return None
-    names = list(carried) + [k for k in scope if k not in carried and k != stmt.target.id]
+    body_graph, frees, free_names, counter_names, inner_condition = built
+    body = LoopBody(body_graph, steps, target or "", names, list(carried), free_names,
+                    counter_names, generic, condition=inner_condition, cap=MAX_WHILE,
+                    header=f"while {t.what(stmt.test)}" if target is None else
+                    f"for {target} in {_range_text(steps)}")
+    return body, inits, frees, statics
+
+
+def _entry(t: Any, stmt: ast.For | ast.While, target: str | None, uid: int, var: type):
+    """A for loop's counter as a fresh input (``{node: (scale, offset)}``), or a while loop's
+    test on the step's carried values (its mask node); None where the test is not a value."""
+    if target is not None:
+        counter = t.graph.intern(Node("input", (), (f"{target}@loop{uid}", "index"), ()))
+        t.env[target] = var(counter)
+        return {counter: (1, 0)}, None
+    test = t.evaluate(stmt.test)
+    if not t.is_var(test):
+        return None
+    condition = t.condition(test, stmt.test)
+    if t.graph.shape(condition) not in (None, ()):
+        return None  # Python's while refuses an array's truth too
+    return {}, condition
+
+
+def _results(t: Any, target: str | None, counters: dict, carried: dict, fresh: dict,
+             generic: bool, var: type):
+    """What the body bound: (names, their values' nodes, names bound to static numbers), or
+    None where a step could differ from another (see the module's docstring)."""
+    graph, scope = t.graph, t.env.maps[0]
+    # Names bound to numbers known while tracing (an inner loop's variable) are the same each
+    # step, as they cannot depend on the step; anything else static must not change.
+    statics = {k: v for k, v in scope.items() if k != target and not t.is_var(v)}
+    if target is not None and scope.get(target) != var(next(iter(counters))) or \
+            any(k in carried or not _plain_static(v) for k, v in statics.items()):
+        return None
+    names = list(carried) + [k for k in scope if k not in carried and k != target
+                             and k not in statics]
     outputs = [scope[k].node for k in names]
     if any(not _plain_float(graph, o) for o in outputs):
         return None
     if not generic and any(graph.shape(o) != graph.shape(fresh[k]) for k, o in
                            zip(names, outputs) if k in fresh):
         return None  # a carried value changes shape: each step is not the same
-    inits = [t.as_node(carried[k], stmt) for k in carried]
-    built = _body_graph(graph, [fresh[k] for k in carried], counters, outputs, names)
-    if built is None:
-        return None
-    body_graph, frees, free_names, counter_names = built
-    body = LoopBody(body_graph, steps, stmt.target.id, names, list(carried), free_names,
-                    counter_names, generic)
-    return body, inits, frees
+    return names, outputs, statics
+
+
+def _plain_static(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(_plain_static(v) for v in value)
+    return value is None or isinstance(value, (int, float, str))
+
+
+def _range_text(steps: range) -> str:
+    if steps.step != 1:
+        return f"range({steps.start}, {steps.stop}, {steps.step})"
+    return f"range({steps.stop})" if steps.start == 0 else f"range({steps.start}, {steps.stop})"
 
 
 def _body_graph(graph: Graph, inputs: list[int], counters: dict, outputs: list[int],
-                names: list[str]):
+                names: list[str], condition: int | None):
     """Copy what the body computed into a graph of its own: (graph, free values, their input
-    names there, the counters it reads as ``(input name, scale, offset)``)."""
+    names there, the counters it reads as ``(input name, scale, offset)``, the condition's
+    node there)."""
     reached = graph.descendants(inputs + list(counters))
     body: set[int] = set()
-    stack = [o for o in outputs if o in reached]
+    stack = [o for o in outputs + [condition] if o in reached]
     while stack:
         n = stack.pop()
         if n not in body:
@@ -208,7 +316,8 @@ def _body_graph(graph: Graph, inputs: list[int], counters: dict, outputs: list[i
     if any(o not in body or graph[o].op == "input" for o in outputs):
         return None  # an output is an input or computed outside: it would alias it
     frees = sorted({a for n in body for a in graph[n].args
-                    if a not in body and graph[a].op != "const"})
+                    if a not in body and graph[a].op != "const"} |
+                   ({condition} if condition is not None and condition not in body else set()))
     out = Graph()
     out.single = graph.single
     mapping: dict[int, int] = {}
@@ -237,7 +346,7 @@ def _body_graph(graph: Graph, inputs: list[int], counters: dict, outputs: list[i
     out.outputs = [mapping[o] for o in outputs]
     out.output_names = list(names)
     out.program_inputs = frozenset(out.inputs)
-    return out, frees, free_names, counter_names
+    return out, frees, free_names, counter_names, mapping.get(condition)
 
 
 def counter_arithmetic(t: Any, op: ast.operator, a: Any, b: Any, var: type) -> Any:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .budget import check_loop
-from .rolled import LongRange, roll
+from .rolled import LongRange, roll, roll_while
 from ..ops import OPS
 
 
@@ -325,7 +325,7 @@ class Statements:
     def _for(self, stmt: ast.For) -> None:
         iterable = self.evaluate(stmt.iter)
         steps = iterable.steps if isinstance(iterable, LongRange) else iterable
-        if isinstance(steps, range) and roll(self, stmt, steps, Var):
+        if isinstance(steps, range) and roll(self, stmt, steps, Var, (NeedsShapes, NeedsStatic)):
             self.exec_block(stmt.orelse)  # the loop stays a loop (frontend/rolled.py)
             return
         items = self.items(iterable, stmt.iter)
@@ -365,12 +365,15 @@ class Statements:
     def _while(self, stmt: ast.While) -> None:
         while True:
             truth = self.static_truth(self.evaluate(stmt.test))
+            if truth is None and roll_while(self, stmt, Var, (NeedsShapes, NeedsStatic)):
+                break  # a loop counting its steps when it runs (frontend/rolled.py)
             if truth is None:
                 raise self.program.error(
-                    "a while loop whose condition depends on input values is not supported: "
-                    "symdiff unrolls loops, so the number of steps must be known while "
-                    "tracing; write 'for i in range(K)' with a fixed K and keep each step's "
-                    "update under np.where(condition, new, old)", stmt.test)
+                    "a while loop whose condition depends on input values is kept a loop only "
+                    "when its steps are alike (no break, continue or return, no list that "
+                    "grows, values of a fixed shape; not for second derivatives); write 'for "
+                    "i in range(K)' with a fixed K and keep each step's update under "
+                    "np.where(condition, new, old)", stmt.test)
             if not truth:
                 break
             steps = self.__dict__["_while_steps"] = self.__dict__.get("_while_steps", 0) + 1

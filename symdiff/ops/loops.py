@@ -5,9 +5,10 @@ a graph of its own (:class:`LoopBody`), whose inputs are the loop-carried values
 the values the body reads from outside (free values), and whose outputs are the carried values
 after one step. The program's graph holds four nodes for it:
 
-* ``loop(inits..., frees...)``: runs the body K times; its value is the tape, what the backward
-  reads of each step (arrays of shape (K, ...) stacked by the forward loop, as ``jax.lax.scan``
-  stores its residuals);
+* ``loop(inits..., frees...)``: runs the body K times (a ``while`` loop on values: until its
+  test fails, counting the steps); its value is the tape, what the backward reads of each step
+  (arrays of shape (K, ...) stacked by the forward loop, as ``jax.lax.scan`` stores its
+  residuals; lists for a while loop, with the count);
 * ``loop_out(loop)``, attrs ``(k,)``: the carried value number k after the last step;
 * ``loop_grad(loop, inits..., frees..., seeds...)``: the backward loop, running the body's
   vector-Jacobian product in reverse over the tape from the upstream gradients of the results
@@ -52,6 +53,11 @@ class LoopBody:
     counters: list[tuple[str, int, int]]
     generic: bool
     grads: dict = field(default_factory=dict)  # wrt names -> its Backward (symdiff/ad/loops.py)
+    # A while loop on a value condition: ``steps`` is None, ``condition`` the mask node (read
+    # before each step, on its carried values) and ``cap`` the most steps it may run.
+    condition: int | None = None
+    cap: int = 0
+    header: str = ""  # the loop as written: "for i in range(1000)", "while x < 10"
 
     def __hash__(self) -> int:
         return id(self)

@@ -422,8 +422,12 @@ register(Op("index", -1, "", None, kind="structural", shape_fn=_index_shape,
 
 def _distinct_positions(graph, spec, arrays) -> bool:
     """Whether an advanced index selects each position at most once: np.arange(n) on one axis,
-    every other index array of shape (n,), so the positions (i, y[i]) differ in i."""
+    every other index array of shape (n,), so the positions (i, y[i]) differ in i; or only
+    0-d index arrays, which select one position."""
     ranges = [item[1] for item in spec if item[0] == "arange"]
+    if not ranges and arrays and all(graph.shape(a) == () for a in arrays) and \
+            not any(item[0] == "const" for item in spec):
+        return True  # 0-d integers (a rolled loop's x[i]): one position
     return len(ranges) == 1 and all(graph.shape(a) == (ranges[0],) for a in arrays)
 
 

@@ -197,6 +197,8 @@ class Circuit:
                 graph = source.graph
             except SymdiffError:
                 graph = None
+            if graph is not None and any(node.op == "loop" for node in graph.nodes):
+                graph = None  # a loop kept rolled (frontend/rolled.py): gates trace it unrolled
         elif isinstance(source, Program):
             program = source
         else:
