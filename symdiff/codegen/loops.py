@@ -176,10 +176,19 @@ class LoopText:
         out += self._backward_start(node, seeds, sums, sparse, bw)
         step = self._counter_lines()
         step += [f"{loads[r]} = {tape}[{self.index}]" for r, tape in self.tapes.items()]
-        step += lines + self._backward_sums(bw, sums, sparse)
+        step += lines
+        folded = {name for name, total in sums.items()  # dy = ...; dy_1 += dy: dy_1 += ...
+                  if name not in sparse and _rename_assignment(step, bw.grad_names[name], total,
+                                                               "+=")}
+        step += self._backward_sums(bw, {k: v for k, v in sums.items() if k not in folded},
+                                    sparse)
         news = [bw.grad_names[c] if c in bw.grad_names else self._zero(k)
                 for k, c in enumerate(body.carried)]
         news += [self._zero(k) for k in range(len(body.carried), len(body.names))]
+        for k, var in enumerate(self.dvars):  # dx_1 = ...; dx = dx_1: dx = ... at once
+            if news[k] != var and news.count(news[k]) == 1 and news[k].isidentifier() and \
+                    news[k] not in self.dvars and _rename_assignment(step, news[k], var):
+                news[k] = var
         step += _assignment(self.dvars, news)
         last = f"{self.count} - 1" if self.counting else len(body.steps) - 1
         out.append(f"for {self.index} in range({last}, -1, -1):")
@@ -320,9 +329,10 @@ def _scatters(inner, g: int | None, counters: set[int]) -> list[int] | None:
     return leaves
 
 
-def _rename_assignment(lines: list[str], name: str, var: str) -> bool:
-    """Make the statement assigning ``name`` assign ``var`` instead, where no later statement
-    reads ``name`` or ``var`` (``var`` keeps the value before the step until then)."""
+def _rename_assignment(lines: list[str], name: str, var: str, operator: str = "=") -> bool:
+    """Make the statement assigning ``name`` assign ``var`` instead (``var += ...`` with
+    ``operator="+="``), where no later statement reads ``name`` or ``var`` (``var`` keeps the
+    value before the step until then)."""
     marks = ("", QUIET)
     found = [k for k, line in enumerate(lines) for mark in marks
              if line.startswith(f"{mark}{name} = ")]
@@ -333,7 +343,7 @@ def _rename_assignment(lines: list[str], name: str, var: str) -> bool:
     if any(words.search(line) for line in lines[k + 1:]):
         return False
     mark = QUIET if lines[k].startswith(QUIET) else ""
-    lines[k] = f"{mark}{var} = " + lines[k][len(f"{mark}{name} = "):]
+    lines[k] = f"{mark}{var} {operator} " + lines[k][len(f"{mark}{name} = "):]
     return True
 
 
