@@ -162,7 +162,8 @@ def _check_name(node: ast.Name) -> None:
 
 
 def _check_constant(node: ast.Constant) -> None:
-    if not isinstance(node.value, (int, float, str)) and node.value is not None:
+    if not isinstance(node.value, (int, float, str)) and node.value is not None \
+            and node.value is not Ellipsis:  # x[...] in an index
         _fail(node, f"constant {node.value!r}")
 
 
