@@ -11,50 +11,28 @@ from __future__ import annotations
 import builtins
 import hashlib
 import math
-import linecache
 import os
-import types
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-import sympy
 
 from .codegen import emit
 from .collector import without_collector
 from .ad.adjoint import Backward, differentiate
+from . import general
 from .errors import InputError, SymdiffError
 from .frontend.files import check_path, write_atomic
 from .codegen.names import function_text
 from .frontend.parse import Program, parse
 from .ir.graph import Graph, Shape
-from .ad.symbolic import to_sympy
 from .frontend.trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
-from .codegen.verify import verify_module
+from .specs import Cache, Specialization, load_module  # noqa: F401 -- importable from here
+from .closed_forms import Gradients, gradients, second_derivatives  # noqa: F401 -- as above
 from .arguments import _broadcastable, _check_generic_douts, check_graph_sizes
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
     _check_broadcast, _check_douts, _check_labels, _check_wrt, _coerce, _coerce_foreign,
     _coerce_index, _dout_like, _has_large, _is_array_api, _is_duck_array, _kind, _match_inputs,
     _signature, bind_arguments)
-
-
-@dataclass
-class Specialization:
-    """One traced graph (for one input signature) with its generated code."""
-
-    graph: Graph
-    backward: Backward
-    source: str                       # the module that runs: value-and-gradient function(s)
-    function: Callable
-    scalar_function: Callable | None  # the math twin, written on the first call with floats
-    shapes: dict[str, Shape] | None
-    kinds: dict[str, str] | None
-    extra: list[str]
-    docstring: str
-    scalar_ok: bool
-    full_source: str | None = None    # the same plus the forward/backward layer API
-    layer_api: dict | None = None
-    index_bounds: dict | None = None  # index input -> the size of the axis it selects along
 
 
 # Shapes given ahead (shapes=) may have at most this many dimensions (NumPy's own limit is 32 or 64).
@@ -65,20 +43,6 @@ MAX_SPECIALIZATIONS = 64
 
 # backend= of compile -> the spelling of the generated array code
 BACKENDS = {"numpy": "numpy", "array_api": "xp"}
-
-
-class Cache(dict):
-    """What a forward pass keeps for its backward: the generated forward's dict of arrays, which
-    also remembers the specialization (input shapes) it came from."""
-
-    def __init__(self, values: dict, specialization: Specialization, owner: object = None,
-                 out: Any = None):
-        super().__init__(values)
-        self.out_shapes = None if out is None else [np.shape(o) for o in
-                                                    (out if isinstance(out, tuple) else (out,))]
-        self.owner = owner            # the compiled program it belongs to (its token)
-        self.made = frozenset(values)  # what the backward will read
-        self.specialization = specialization
 
 
 class Compiled:
@@ -110,6 +74,8 @@ class Compiled:
         self._ahead: Specialization | None = None
         self._fast: Callable | None = None
         self._token = object()  # what a forward's cache carries: backward() checks it is ours
+        self._general: dict[tuple, Specialization | bool] = {}  # ranks and dtypes -> sized code
+        self._traces = [0]  # shared with clones, as the specializations are
         self.static_params: list[str] = []   # integer inputs used as sizes or counts
         try:
             self.generic = self._specialize(None, {p: "index" for p in self.index_params})
@@ -165,6 +131,7 @@ class Compiled:
             graph = trace(self.program, shapes, kinds, roll=getattr(self, "rolls_loops", True))
         except NeedsShapes:
             return None
+        self._traces[0] += 1
         graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
         graph.program_inputs = frozenset(graph.inputs)
         check_graph_sizes(graph, 4 if single else 8)  # before any code runs or memory is asked
@@ -218,6 +185,9 @@ class Compiled:
         statics = self._static_values(args)
         key = key + (tuple(statics.items()),) if statics else key
         spec = self._cache.get(key)
+        rank = None if generic or seeded else _rank(key)
+        if spec is None and rank is not None:
+            spec = self._general_for(rank, args)
         if spec is None:
             shapes = kinds = None
             if not generic:
@@ -232,12 +202,47 @@ class Compiled:
                 # or serves as an index array (kept integer): the caller coerces again.
                 self._learn_static(exc)
                 raise
+            spec.rank = rank
             self._cache[key] = spec
             if len(self._cache) > MAX_SPECIALIZATIONS:
                 self._cache.pop(next(iter(self._cache)))  # the oldest: a bound on memory
         if not seeded:
             self._last = spec
+            if spec.sizes is not None:
+                self._last_shapes = {p: tuple(np.shape(a)) for p, a in zip(self.params, args)}
         return spec
+
+    def _general_for(self, rank: tuple, args: list) -> Specialization | None:
+        """The sized code for calls of these ranks and dtypes, made from the first call's trace
+        when a call of new sizes comes (None when the program's code depends on its sizes)."""
+        if rank not in self._general:
+            traced = next((s for s in self._cache.values() if s.rank == rank), None)
+            if traced is None:
+                return None
+            self._install_general(traced)
+        found = self._general[rank]
+        if not isinstance(found, Specialization) or not general.fits(found, self.params, args):
+            return None  # traced for its own sizes: a misfit gets the located shape error
+        return found
+
+    def _install_general(self, spec: Specialization) -> Specialization:
+        """Generalize ``spec`` (once per rank signature); every call of its ranks then runs the
+        sized code. Returns what runs for ``spec``'s calls now."""
+        if spec.sizes is not None or spec.rank is None:
+            return spec
+        if spec.rank not in self._general:
+            self._general[spec.rank] = general.general_specialization(self, spec) or False
+        found = self._general[spec.rank]
+        if not isinstance(found, Specialization):
+            if spec.full_source is None or "Sizes: specialized" not in spec.full_source:
+                spec.full_source, spec.layer_api = general.checked_text(self, spec), None
+            return spec
+        for key, other in self._cache.items():
+            if other.rank == spec.rank:
+                self._cache[key] = found
+        self._ahead = found if self._ahead is spec else self._ahead
+        self._last = found if self._last is spec else self._last
+        return found
 
     def _specialized(self, args: list, dout: Any = None) -> tuple[list, Specialization]:
         """The coerced arguments and their specialization. Tracing may find that an integer
@@ -299,21 +304,21 @@ class Compiled:
 
     @without_collector
     def _module(self, spec: Specialization, check: bool = False) -> str:
-        """The full module of a specialization: value and gradients plus the layer API."""
-        if spec.full_source is None or check:
-            main = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
-                                       spec.extra, spec.docstring, (self.spelling, "math"))
-            if not self.has_layers:
-                spec.full_source = emit.module_text(self.program, [main])
-                return spec.full_source
-            graph = trace(self.program, spec.shapes, spec.kinds, roll=getattr(self, "rolls_loops", True))
-            graph.single = spec.graph.single
-            graph.program_inputs = frozenset(graph.inputs)
-            parts = [main, emit.layers(self.program, graph, self.wrt)]
+        """The module handed out (``source``, ``write``): value and gradients plus the layer
+        API; for a program specialized to shapes, written for any sizes where it can be."""
+        if spec.rank is not None:
             if check:
-                parts.append(emit.check_function(self.program, graph, self.wrt))
-                return emit.module_text(self.program, parts)
-            spec.full_source = emit.module_text(self.program, parts)
+                return general.sized(self, spec, True).text
+            spec = self._install_general(spec)
+        return self._plain_module(spec, check)
+
+    def _plain_module(self, spec: Specialization, check: bool = False) -> str:
+        """The module of a specialization as traced (what its layer API runs)."""
+        if spec.full_source is None or check:
+            text = general.module_text(self, spec, check)
+            if check:
+                return text
+            spec.full_source = text
         return spec.full_source
 
     # ---------------------------------------------------------------- calling
@@ -341,7 +346,8 @@ class Compiled:
         arrays, spec = self._specialized(args, dout)
         dout = _dout_like(dout, arrays)
         if self.index_params:
-            _check_labels(self.params, arrays, spec)
+            _check_labels(self.params, arrays, spec if spec.sizes is None else
+                          general.labels_view(spec, self.params, arrays))
         douts = [] if dout is None else list(dout) if isinstance(dout, tuple) else [dout]
         if douts:
             _check_douts(douts, spec.graph)
@@ -370,8 +376,9 @@ class Compiled:
         if dout is None:
             raise InputError("dout is None: pass the upstream gradient, shaped like the output")
         douts = list(dout) if isinstance(dout, tuple) else [dout]
-        _check_douts(douts, spec.graph)
         shapes = getattr(cache, "out_shapes", None)
+        _check_douts(douts, spec.graph, None if spec.sizes is None or shapes is None else
+                     tuple(np.broadcast_to(0.0, s) for s in shapes))
         if shapes is not None and len(shapes) == len(douts):  # shape-generic: the forward's
             _check_douts(douts, spec.graph, tuple(np.broadcast_to(0.0, s) for s in shapes))
         grads = self._layer_api(spec)["backward"](dout, cache)
@@ -406,7 +413,7 @@ class Compiled:
 
     def _layer_api(self, spec: Specialization) -> dict:
         if spec.layer_api is None:
-            namespace = load_module(self._module(spec), self.program.name)
+            namespace = load_module(self._plain_module(spec), self.program.name)
             name = self.program.name
             spec.layer_api = {"forward": namespace[f"{name}_forward"],
                               "backward": namespace[f"{name}_backward"]}
@@ -462,9 +469,21 @@ class Compiled:
         return write_atomic(path, self.module_source(check))
 
     @property
+    def traces(self) -> int:
+        """How often the program was traced for a new input signature: once per rank and
+        dtype signature for a program whose sizes can be symbols (symdiff/general.py)."""
+        return self._traces[0]
+
+    @property
     def graph(self) -> Graph:
         """The traced graph (forward and gradient nodes) of the current specialization."""
-        return self._current().graph
+        spec = self._current()
+        shapes = getattr(self, "_last_shapes", None)
+        if spec.sizes is None or shapes is None or shapes == spec.shapes:
+            return spec.graph
+        if getattr(self, "_graph_at", (None,))[0] != shapes:  # the last call's sizes
+            self._graph_at = (shapes, general.traced_at(self, spec, shapes).graph)
+        return self._graph_at[1]
 
     # Set by symdiff.teach.pictures when imported (the pictures import the compiler, not the
     # other way round): in Jupyter a compiled function displays as its computational graph.
@@ -528,18 +547,6 @@ def _call_general(self, values: tuple, rest: tuple, dout: Any, kwargs: dict):
     return Compiled.__call__(self, dout=dout, **given, **kwargs)
 
 
-def load_module(source: str, name: str) -> dict:
-    """Verify generated code, then run it in a fresh namespace (linecache keeps tracebacks readable)."""
-    tree = verify_module(source)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    filename = f"<symdiff-{name}-{digest}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    module = types.ModuleType(f"symdiff_generated_{digest}")
-    code = builtins.compile(tree, filename, "exec")
-    exec(code, module.__dict__)  # noqa: S102 -- verified generated code, never user text
-    return module.__dict__
-
-
 def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
             shapes: dict[str, tuple] | None = None, backend: str = "numpy") -> Compiled:
     """Compile a formula, a ``def`` block or a Python function into a value-and-gradient function.
@@ -592,6 +599,12 @@ _COMPILED: dict[tuple, Compiled] = {}
 _CACHE_SIZE = 256
 
 
+def _rank(key: tuple) -> tuple:
+    """A call's signature with each shape replaced by its number of dimensions: the calls one
+    sized module serves."""
+    return (tuple((len(shape), dtype, kind) for shape, dtype, kind in key[0]),) + key[1:]
+
+
 def _options_key(wrt, shapes) -> tuple:
     wrt_key = tuple(wrt.split(",")) if isinstance(wrt, str) else None if wrt is None \
         else tuple(wrt) if isinstance(wrt, (list, tuple)) else ("not a list", repr(wrt))
@@ -604,78 +617,6 @@ def _cache_key(program: Program, wrt, shapes) -> tuple:
     digest = hashlib.sha256(program.source.encode()).hexdigest()
     return (digest, program.name, _options_key(wrt, shapes),
             tuple(sorted(program.constants.items())), program.origin and program.origin.key)
-
-
-class Gradients(dict):
-    """``name -> SymPy expression`` of each partial derivative, plus the closed form of the value.
-
-    For deep programs, values that are shared and large are named once: ``intermediates`` lists them
-    as ``(symbol, expression)`` in dependency order, and the expressions refer to those symbols.
-    """
-
-    value: Any
-    intermediates: list
-
-
-def gradients(source, wrt=None) -> Gradients:
-    """The closed-form partial derivatives of a scalar program, for printing.
-
-    Returns a dict ``name -> sympy.Expr`` (with ``.value``, the program's own formula, and
-    ``.intermediates``). Only SymPy's automatic canonicalization and a cheap local
-    simplification are applied; never a global ``simplify`` on a large expression.
-    """
-    program = source if isinstance(source, Program) else parse(source)
-    wrt = _check_wrt(wrt, program.params)
-    try:
-        graph = trace(program)
-    except NeedsShapes:
-        raise SymdiffError("closed forms are printed for scalar programs; this program uses "
-                           "array operations (print its backward program with symdiff grad)"
-                           ) from None
-    backward = differentiate(graph, graph.outputs, wrt)
-    roots = [graph.outputs[0]] + [backward.grads[n] for n in wrt if backward.grads[n] is not None]
-    intermediates, exprs = to_sympy(graph, roots)
-    result = Gradients()
-    result.value = exprs[0]
-    result.intermediates = intermediates
-    found = iter(exprs[1:])
-    for name in wrt:
-        result[name] = _tidy(next(found)) if backward.grads[name] is not None else sympy.Integer(0)
-    return result
-
-
-def second_derivatives(source, wrt=None) -> dict[tuple[str, str], Any]:
-    """Closed forms of the second partial derivatives of a scalar program, ``(a, b) -> expr``
-    for ``a <= b`` in ``wrt`` order (the Hessian is symmetric). Built by differentiating each
-    gradient node of the graph again, so shared work stays shared."""
-    program = source if isinstance(source, Program) else parse(source)
-    wrt = _check_wrt(wrt, program.params)
-    try:
-        graph = trace(program)
-    except NeedsShapes:
-        raise SymdiffError("closed forms are printed for scalar programs") from None
-    first = differentiate(graph, graph.outputs, wrt)
-    pairs, roots = [], []
-    for i, a in enumerate(wrt):
-        if first.grads[a] is None:
-            continue
-        second = differentiate(graph, [first.grads[a]], wrt[i:],
-                               broadcast_ref=graph.outputs[0])
-        for b in wrt[i:]:
-            if second.grads[b] is not None:
-                pairs.append((a, b))
-                roots.append(second.grads[b])
-    _, exprs = to_sympy(graph, roots, max_size=10 ** 9)
-    result = {(a, b): sympy.Integer(0) for i, a in enumerate(wrt) for b in wrt[i:]}
-    result.update({pair: _tidy(expr) for pair, expr in zip(pairs, exprs)})
-    return result
-
-
-def _tidy(expr):
-    """Cheap simplification: cancel and factor only when the expression is small."""
-    if sympy.count_ops(expr) > 60:
-        return expr
-    return min((expr, sympy.factor_terms(expr)), key=sympy.count_ops)
 
 
 def compile_graph(graph: Graph, wrt: list[str] | None = None, name: str = "f"):

@@ -167,3 +167,44 @@ def _cumprod_grad(x, g, axis):
 
 
 HELPERS.update({f.__name__: f for f in (_prod_others, _cumprod_grad)})
+
+
+# ---------------------------------------------------------------- sizes read from the inputs
+def _size_phrase(label, size, axis, ndim):
+    """How a user names one size of an input: ``X has 5 columns``."""
+    if ndim == 1:
+        return f"{label} has {size} entries"
+    if ndim == 2:
+        return f"{label} has {size} {('rows', 'columns')[axis]}"
+    return f"{label} has size {size} along axis {axis}"
+
+
+def _sizes(names, *inputs):
+    """The named sizes, read from the inputs' shapes: ``inputs`` are ``(label, value, dims)``
+    with ``dims`` like ``"N D"`` (a number is a size the code needs exactly). Checks each
+    input's number of dimensions and that a size named twice is the same everywhere, with a
+    ValueError naming the inputs, before any NumPy call can fail deep inside."""
+    known = {}
+    for label, value, dims in inputs:
+        shape = np.shape(value)
+        dims = dims.split()
+        if _len(shape) != _len(dims):
+            wanted = f"shape [{', '.join(dims)}]" if dims else "a number"
+            raise ValueError(f"{label} must have {_len(dims)} dimension(s), {wanted}; got "
+                             f"shape {_tuple(shape)}")
+        for axis, dim in _enumerate(dims):
+            size = shape[axis]
+            if dim.isdigit():
+                if size != _int(dim):
+                    raise ValueError(f"{_size_phrase(label, size, axis, _len(dims))}, but the "
+                                     f"code was generated for {dim} there")
+            elif dim not in known:
+                known[dim] = (size, label, axis, _len(dims))
+            elif known[dim][0] != size:
+                first = _size_phrase(known[dim][1], known[dim][0], known[dim][2], known[dim][3])
+                raise ValueError(f"{first} but {_size_phrase(label, size, axis, _len(dims))} "
+                                 f"(both are {dim})")
+    return _tuple(known[n][0] for n in names.split())
+
+
+HELPERS.update({f.__name__: f for f in (_size_phrase, _sizes)})

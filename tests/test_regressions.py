@@ -199,8 +199,8 @@ def test_outputs_of_different_shapes_each_send_their_own_gradient():
 def test_specializations_are_bounded(monkeypatch):
     monkeypatch.setattr(symdiff.compiler, "MAX_SPECIALIZATIONS", 3)
     g = symdiff.compile("def f(x):\n    return np.sum(np.tanh(x))\n")
-    for n in range(2, 9):
-        g(np.ones(n))
+    for n in range(1, 8):  # one sized module per rank: seven ranks
+        g(np.ones((2,) * n))
     assert len(g._cache) == 3
 
 
@@ -306,7 +306,7 @@ def test_new_axes_send_their_gradient_back_by_reshape_not_scatter():
     g = symdiff.compile(src)
     a, b = np.linspace(-1, 1, 3), np.linspace(0.5, 2, 4)
     value, grads = g(a, b)
-    assert "np.zeros" not in g.source and ".reshape((3,))" in g.source
+    assert "np.zeros" not in g.source and ".reshape((N,))" in g.source
     t = np.tanh(a[:, None] * b[None, :])
     np.testing.assert_allclose(grads["a"], ((1 - t * t) * b[None, :]).sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(grads["b"], ((1 - t * t) * a[:, None]).sum(axis=0), rtol=1e-12)

@@ -45,11 +45,12 @@ def plan(graph: Graph, roots: list[int]) -> Blocking | None:
     if len(arrays) != 1:
         return None
     (shape,) = arrays
-    if not shape or math.prod(shape) < MIN_SIZE or not any(
+    sizes = graph.decision_shape(shape)  # a sized module's probes decide as the traced call
+    if not shape or math.prod(sizes) < MIN_SIZE or not any(
             graph.shape(i) == shape and graph[i].attrs[1] == "float" for i in graph.inputs.values()):
         return None
-    rows = max(1, BLOCK // max(1, math.prod(shape[1:])))
-    if shape[0] < 4 * rows:
+    rows = max(1, BLOCK // max(1, math.prod(sizes[1:])))
+    if sizes[0] < 4 * rows:
         return None
     sums: list[int] = []
     after: set[int] = set()  # scalars that depend on a sum

@@ -142,7 +142,7 @@ class InPlacePlan:
     def big(self, n: int) -> bool:
         """A large array of the program's float dtype (not a 0-d result: NumPy hands those back
         as scalars, which cannot be written into)."""
-        shape = self.graph.shape(n)
+        shape = self.graph.decision_shape(self.graph.shape(n))
         return self.enabled and bool(shape) and math.prod(shape) >= MIN_SIZE \
             and self.classes.get(n) == "F"
 

@@ -50,8 +50,9 @@ def broadcast_shapes(shapes: list[Shape]) -> Shape:
         sizes = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
         sizes.discard(1)
         if len(sizes) > 1:
+            a, b = sorted(sizes)[:2]
             raise GraphShapeError("shapes " + " and ".join(str(s) for s in shapes) +
-                                  " do not broadcast")
+                                  f" do not broadcast ({a} != {b})")
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
 
@@ -74,6 +75,15 @@ class Graph:
         self.current_line: int | None = None
         self.single = False                        # traced for float32 arrays
         self.program_inputs: frozenset[str] = frozenset()  # the inputs when tracing ended
+        # Probe traces of a sized module (codegen/sizes.py): probe size -> traced size, so
+        # that decisions taken on sizes (buffer reuse, blocks) are the traced call's.
+        self.decision_sizes: dict[int, int] = {}
+
+    def decision_shape(self, shape: Shape) -> Shape:
+        """The shape that size-dependent code decisions look at (see decision_sizes)."""
+        if not self.decision_sizes or shape is None:
+            return shape
+        return tuple(self.decision_sizes.get(n, n) for n in shape)
 
     # ------------------------------------------------------------ construction
     def __len__(self) -> int:
