@@ -96,7 +96,7 @@ def build_layers(out_dir, batch, D, H, C, log=print):
         error = module.check_gradients(seed=0)       # the module tests its own backward
         modules[filename] = module
         log(f"wrote {path} ({os.path.getsize(path)} bytes); "
-            f"check_gradients: error beyond rounding {error:.1e}")
+            f"check_gradients: relative error {error:.1e}")
     return modules
 
 

@@ -319,7 +319,7 @@ _SPEC.loader.exec_module(module)
 
 def test_backward_matches_finite_differences():
     for seed in range(3):
-        assert module.check_gradients(seed=seed) <= 1e-5
+        module.check_gradients(seed=seed)  # raises AssertionError where a gradient disagrees
 '''
 
 

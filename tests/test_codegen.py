@@ -169,3 +169,20 @@ def test_compile_check_and_tests_flags(tmp_path):
     run = subprocess.run([sys.executable, "-c", "import broken; broken.check_gradients()"],
                          cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode != 0 and "AssertionError" in run.stderr
+
+
+def test_the_written_self_check_has_no_dead_branch_and_returns_the_measured_error(tmp_path, capsys):
+    import importlib.util
+    for stem, src in (("one", "def f(x, y):\n    return x * np.sin(y)\n"),
+                      ("two", "def f(x, y):\n    return x * y, np.sin(x)\n")):
+        path = symdiff.compile(src).write(str(tmp_path / f"{stem}.py"), check=True)
+        text = open(path).read()
+        check = text[text.index("def check_gradients("):]
+        assert "if False" not in check and "if True" not in check
+        spec = importlib.util.spec_from_file_location(f"self_check_{stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        error = module.check_gradients(verbose=True)
+        assert 0.0 < error < 1e-8  # the agreement measured, not an error clipped at zero
+        out = capsys.readouterr().out
+        assert f"relative error {error:.2g}, allowed 1e-05" in out
