@@ -403,7 +403,7 @@ class Compiled:
         else:
             raise InputError(f"cache must be the dict forward() returned, got "
                              f"{type(cache).__name__}")
-        if not cache:
+        if not cache and made != frozenset():  # a backward that reads nothing has an empty cache
             raise InputError("cache is empty: pass the cache forward() returned, unchanged")
         missing = sorted((made or set()) - cache.keys())
         if missing:

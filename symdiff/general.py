@@ -18,7 +18,8 @@ import numpy as np
 
 from .arguments import check_graph_sizes
 from .codegen import emit
-from .codegen.sizes import HELPERS as SIZE_HELPERS, Sized, generalize, specialized, with_sizes_note
+from .codegen.sizes import (HELPERS as SIZE_HELPERS, Sized, dims_tuple, generalize, specialized,
+                            with_sizes_note)
 from .frontend.trace import trace
 from .runtime import _sizes
 from .specs import Specialization, load_module
@@ -119,7 +120,7 @@ def _bound_symbols(compiled: Any, spec: Specialization, result: Sized) -> dict[s
 def fits(spec: Specialization, params: list[str], arrays: list) -> bool:
     """Whether a call's shapes fit the sized module (ranks, and equal sizes equal)."""
     try:
-        _sizes("", *[(p, a, " ".join(spec.sizes.dims[p])) for p, a in zip(params, arrays)])
+        _sizes((), *[(p, a, dims_tuple(spec.sizes.dims[p])) for p, a in zip(params, arrays)])
     except ValueError:
         return False
     return True

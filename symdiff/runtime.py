@@ -181,30 +181,32 @@ def _size_phrase(label, size, axis, ndim):
 
 def _sizes(names, *inputs):
     """The named sizes, read from the inputs' shapes: ``inputs`` are ``(label, value, dims)``
-    with ``dims`` like ``"N D"`` (a number is a size the code needs exactly). Checks each
+    with ``dims`` like ``("N", "D")`` (a number is a size the code needs exactly). Checks each
     input's number of dimensions and that a size named twice is the same everywhere, with a
     ValueError naming the inputs, before any NumPy call can fail deep inside."""
     known = {}
     for label, value, dims in inputs:
-        shape = np.shape(value)
-        dims = dims.split()
+        shape = value.shape if _hasattr(value, "shape") else np.shape(value)
         if _len(shape) != _len(dims):
-            wanted = f"shape [{', '.join(dims)}]" if dims else "a number"
+            wanted = f"shape [{', '.join(f'{d}' for d in dims)}]" if dims else "a number"
             raise ValueError(f"{label} must have {_len(dims)} dimension(s), {wanted}; got "
                              f"shape {_tuple(shape)}")
         for axis, dim in _enumerate(dims):
             size = shape[axis]
-            if dim.isdigit():
-                if size != _int(dim):
-                    raise ValueError(f"{_size_phrase(label, size, axis, _len(dims))}, but the "
-                                     f"code was generated for {dim} there")
-            elif dim not in known:
-                known[dim] = (size, label, axis, _len(dims))
-            elif known[dim][0] != size:
-                first = _size_phrase(known[dim][1], known[dim][0], known[dim][2], known[dim][3])
-                raise ValueError(f"{first} but {_size_phrase(label, size, axis, _len(dims))} "
-                                 f"(both are {dim})")
-    return _tuple(known[n][0] for n in names.split())
+            first = known.setdefault(dim, (dim if dim.__class__ is _int else size, label, axis,
+                                           _len(dims)))
+            if first[0] != size:
+                raise ValueError(_size_mismatch(dim, first, (size, label, axis, _len(dims))))
+    return _tuple(known[n][0] for n in names)
 
 
-HELPERS.update({f.__name__: f for f in (_size_phrase, _sizes)})
+def _size_mismatch(dim, first, then):
+    """The message for a size that differs from where it was first read (or from the number
+    the code needs)."""
+    got = _size_phrase(then[1], then[0], then[2], then[3])
+    if dim.__class__ is _int:
+        return f"{got}, but the code was generated for {dim} there"
+    return f"{_size_phrase(first[1], first[0], first[2], first[3])} but {got} (both are {dim})"
+
+
+HELPERS.update({f.__name__: f for f in (_size_phrase, _size_mismatch, _sizes)})

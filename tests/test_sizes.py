@@ -163,7 +163,7 @@ def test_the_module_reads_sizes_and_names_them():
     g(**_two_layer(np.random.default_rng(1), 8, 10))
     text = g.source
     assert "X[N, D], y[N], W1[D, H], b1[H], W2[H, C], b2[C]" in text
-    assert 'N, D, H, C = _sizes("N D H C"' in text
+    assert "N, D, H, C = _sizes(('N', 'D', 'H', 'C')" in text
     assert "np.arange(N)" in text and "np.zeros((N, C))" in text and "t8 / N" in text
     assert "np.arange(8)" not in text and "8.0" not in text
     assert "Sizes: N, D, H, C are read from the inputs" in text
@@ -224,7 +224,7 @@ def test_a_training_loop_traces_once():
         value, grads = g(**batch)
         assert np.isfinite(value)
     assert g.traces == 1
-    assert "N, D, H, C = _sizes" in g.source
+    assert "N, D, H, C = _sizes(" in g.source
 
 
 def test_layer_api_at_new_sizes():
@@ -290,7 +290,7 @@ def test_equal_sizes_that_need_not_be_equal_are_separate_symbols():
     fresh = symdiff.compile(TWO_LAYER, wrt=["W1"])
     np.testing.assert_allclose(namespace["loss"](**call)[1]["W1"], fresh(**call)[1]["W1"],
                                rtol=1e-12)
-    assert 'N, D, H, C = _sizes("N D H C"' in g.source
+    assert "N, D, H, C = _sizes(('N', 'D', 'H', 'C')" in g.source
 
 
 def test_shapes_that_must_be_equal_are_one_symbol():
@@ -366,3 +366,17 @@ def test_a_module_traced_large_serves_small_sizes():
     np.testing.assert_allclose(value, want_value, rtol=1e-12)
     for name in want:
         np.testing.assert_allclose(grads[name], want[name], rtol=1e-10, atol=1e-13)
+
+
+def test_a_backward_that_reads_nothing_but_sizes():
+    """np.mean's backward needs only the batch size: the traced cache is empty (and accepted),
+    the sized one carries N and D."""
+    g = symdiff.compile("def column_mean(x):\n    return np.mean(x, axis=0)")
+    out, cache = g.forward(np.ones((4, 3)))
+    assert dict(cache) == {}
+    np.testing.assert_array_equal(g.backward(np.ones(3), cache)["x"], np.full((4, 3), 0.25))
+    namespace = _module(g)
+    out, cache = namespace["column_mean_forward"](np.ones((5, 2)))
+    assert set(cache) == {"N", "D"}
+    np.testing.assert_array_equal(namespace["column_mean_backward"](np.ones(2), cache)["x"],
+                                  np.full((5, 2), 0.2))

@@ -30,7 +30,7 @@ from typing import Callable
 from ..errors import SymdiffError
 
 # Helpers a sized module carries (runtime.py).
-HELPERS = {"_sizes", "_size_phrase"}
+HELPERS = {"_sizes", "_size_phrase", "_size_mismatch"}
 
 # Default names of size symbols, in order of first appearance.
 LETTERS = "NDHCKMLPQRSTUVWABEFGIJOYZ"
@@ -381,11 +381,16 @@ def _apply(text: str, edits) -> str:
 
 
 # ---------------------------------------------------------------- reading the sizes
+def dims_tuple(dims: tuple[str, ...]) -> tuple:
+    """An input's dims as ``_sizes`` takes them: names, and numbers the code needs exactly."""
+    return tuple(int(d) if d.isdigit() else d for d in dims)
+
+
 def _sizes_call(names: list[str], dims: dict, params: list[str], indent: str) -> str:
-    specs = ", ".join(f'("{p}", {p}, "{" ".join(dims[p])}")' for p in params)
+    specs = ", ".join(f'("{p}", {p}, {dims_tuple(dims[p])!r})' for p in params)
     target = f"{', '.join(names)} = " if names else ""
     first = "[0]" if len(names) == 1 else ""
-    return f'{indent}{target}_sizes("{" ".join(names)}", {specs}){first}'
+    return f'{indent}{target}_sizes({tuple(names)!r}, {specs}){first}'
 
 
 def _with_prologues(text: str, dims, symbols, used_in, functions, params) -> Sized | None:
@@ -406,10 +411,7 @@ def _with_prologues(text: str, dims, symbols, used_in, functions, params) -> Siz
             inserts.append((body_start, [_sizes_call(list(symbols), dims, functions[node.name],
                                                       indent)]))
         elif needed:
-            reads = _cache_reads(node, needed, dims, indent)
-            if reads is None:
-                return None
-            row, new, missing = reads
+            row, new, missing = _cache_reads(node, needed, dims, indent, body_start)
             if missing and not _cache_sizes(tree, lines, functions, missing):
                 return None
             inserts.append((row, new + [f'{indent}{n} = cache["{n}"]' for n in missing]))
@@ -443,13 +445,14 @@ def _has_docstring(node: ast.FunctionDef) -> bool:
         and isinstance(first.value.value, str) and len(node.body) > 1
 
 
-def _cache_reads(node: ast.FunctionDef, needed: list[str], dims, indent) -> tuple | None:
-    """``N, D = X.shape`` after the backward's ``X = cache["X"]`` lines, for each needed size."""
+def _cache_reads(node: ast.FunctionDef, needed: list[str], dims, indent, start: int) -> tuple:
+    """``N, D = X.shape`` after the backward's ``X = cache["X"]`` lines, for each needed size;
+    and the sizes no cached input has (they travel in the cache)."""
     cached = [(s.targets[0].id, s.end_lineno) for s in node.body if isinstance(s, ast.Assign)
               and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
               and isinstance(s.value, ast.Subscript) and isinstance(s.value.value, ast.Name)
               and s.value.value.id == "cache"]
-    after = max((row for _, row in cached), default=None)
+    after = max((row for _, row in cached), default=start - 1)
     lines, missing = [], list(needed)
     for name, _ in cached:
         wanted = [n for n in dims.get(name, ()) if n in missing]
@@ -462,8 +465,6 @@ def _cache_reads(node: ast.FunctionDef, needed: list[str], dims, indent) -> tupl
         else:
             lines += [f"{indent}{n} = {name}.shape[{axes.index(n)}]" for n in wanted]
         missing = [n for n in missing if n not in wanted]
-    if after is None:
-        return None
     return after + 1, lines, missing
 
 
