@@ -186,6 +186,8 @@ EXAMPLES = {
     "numpy.ldexp": ("np.ldexp(x, 2)", {"x": N(3)}),
     "numpy.linalg.cholesky": ("np.linalg.cholesky(0.5 * (x + x.T))", {"x": S(3, 3)}),
     "numpy.linalg.det": ("np.linalg.det(x)", {"x": W(2, 3, 3)}),
+    "numpy.linalg.eigh": ("np.linalg.eigh(0.5 * (x + x.T))[1] ** 2", {"x": S(3, 3)}),
+    "numpy.linalg.eigvalsh": ("np.linalg.eigvalsh(0.5 * (x + np.swapaxes(x, -1, -2)))", {"x": S(2, 3, 3)}),
     "numpy.linalg.inv": ("np.linalg.inv(x)", {"x": W(3, 3)}),
     "numpy.linalg.matrix_power": ("np.linalg.matrix_power(x, 4)", {"x": W(2, 2)}),
     "numpy.linalg.norm": ("np.linalg.norm(x, axis=1)", {"x": N(3, 2)}),

@@ -1,7 +1,7 @@
 """The NumPy surface of reductions, scans and linear algebra: ``np.var``/``std``/``prod``/
 ``cumsum``/``cumprod``/``diff``/``average``/``argmax``/``argmin``, ``np.einsum``, ``np.kron``,
 ``np.trace``, ``np.diag``, ``np.diagonal``, ``np.triu``/``tril`` and ``np.linalg.*`` (``inv det
-slogdet solve cholesky pinv norm svd``, ``svd`` with ``compute_uv=False`` only).
+slogdet solve cholesky pinv norm svd eigvalsh eigh``, ``svd`` with ``compute_uv=False`` only).
 
 Handlers lower to existing ops where the composed gradient is what a careful person writes
 (``std = sqrt(var)``, ``average = sum(w * x) / sum(w)``, ``trace = sum(diagonal)``, ``kron`` a
@@ -411,6 +411,25 @@ def _slogdet(t: Tracer, node, args, kwargs):
     (x,) = _bind(t, node, args, kwargs, ["a"], {})
     x = _matrices(t, node, x)
     return t.apply("slogdet_sign", [x], node), t.apply("logabsdet", [x], node)
+
+
+@call("numpy.linalg.eigvalsh")
+def _eigvalsh(t: Tracer, node, args, kwargs):
+    """Eigenvalues, ascending; backward V diag(g) V^T (A is read as symmetric)."""
+    x, uplo = _bind(t, node, args, kwargs, ["a", "UPLO"], {"UPLO": "L"})
+    if uplo != "L":
+        raise t.program.error("np.linalg.eigvalsh: only UPLO='L' (the default) is supported", node)
+    return t.apply("eigvalsh", [_matrices(t, node, x)], node)
+
+
+@call("numpy.linalg.eigh")
+def _eigh(t: Tracer, node, args, kwargs):
+    """(w, V), each differentiable; backward of V: V (F o V^T g) V^T, F_ij = 1/(w_j - w_i), symmetrized."""
+    x, uplo = _bind(t, node, args, kwargs, ["a", "UPLO"], {"UPLO": "L"})
+    if uplo != "L":
+        raise t.program.error("np.linalg.eigh: only UPLO='L' (the default) is supported", node)
+    x = _matrices(t, node, x)
+    return t.apply("eigvalsh", [x], node), t.apply("eigh_vectors", [x], node)
 
 
 @call("numpy.linalg.solve")

@@ -1,12 +1,14 @@
-"""Linear algebra entries: inv, det, slogdet, solve, cholesky, pinv, svdvals, tril/triu, diagonal,
-einsum.
+"""Linear algebra entries: inv, det, slogdet, solve, cholesky, pinv, svdvals, eigvalsh, eigh,
+tril/triu, diagonal, einsum.
 
 Every backward is written with other graph ops, never a Jacobian, and reuses the forward values:
 ``inv`` sends ``-inv(A).T @ g @ inv(A).T`` with the forward inverse node itself; ``det`` sends
 ``g * det * inv(A).T``; ``solve`` one more solve (``db = solve(A.T, g)``, ``dA = -db @ x.T``);
 ``cholesky`` the symmetric form of Murray (2016), ``S = L^-T Phi(L^T g) L^-1``, ``dA = (S + S.T)/2``
 (``Phi`` keeps the lower triangle and halves the diagonal), as JAX does; ``pinv`` Golub and
-Pereyra's formula (valid where the rank does not change); an einsum operand an einsum of ``g``
+Pereyra's formula (valid where the rank does not change); ``eigvalsh`` ``V diag(g) V^T`` and ``eigh``'s
+eigenvectors ``V (F o V^T g) V^T`` symmetrized (``F_ij = 1/(w_j - w_i)`` off the diagonal), as
+JAX's; an einsum operand an einsum of ``g``
 with the other operands. Batches of matrices (leading axes) work throughout. The NumPy spellings
 are ``np.linalg.<name>``, which the verifier allows for the names these entries print.
 """
@@ -287,6 +289,81 @@ _structural(
     no_second_derivative("singular values"),
     lambda n, args: _svd_grad(args[0], args[1]), no_second_derivative("singular values"),
     statement=_svdvals_grad_lines, copies=True, uses=("np.linalg.svd",), symbol="svd'")
+
+
+# ------------------------------------------------------------------------------- eigh, eigvalsh
+def _eigvals_shape(graph, args, attrs):
+    return _square(graph, args, attrs)[:-1]
+
+
+def _eigvalsh_grad(a, g):
+    """V diag(g) V^T: the gradient of the eigenvalues of a symmetric A (already symmetric)."""
+    v = np.linalg.eigh(a)[1]
+    return (v * np.expand_dims(g, -2)) @ _T(v)
+
+
+def _eigvecs_grad(a, g):
+    """V (F o V^T g) V^T, symmetrized, with F_ij = 1/(w_j - w_i) off the diagonal, 0 on it."""
+    w, v = np.linalg.eigh(a)
+    eye = np.eye(w.shape[-1])
+    f = 1.0 / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye) - eye
+    s = v @ (f * (_T(v) @ g)) @ _T(v)
+    return 0.5 * (s + _T(s))
+
+
+_structural(
+    "eigvalsh", 1, _eigvals_shape, _call("eigvalsh"),
+    lambda graph, n, pos, g: graph.apply("eigvalsh_grad", graph[n].args[0],
+                                         expand(graph, g, graph[n].shape)),
+    lambda n, args: np.linalg.eigvalsh(args[0]),
+    lambda n, pos, g, args, out: _eigvalsh_grad(args[0], np.broadcast_to(g, out.shape)),
+    copies=True, uses=("np.linalg.eigvalsh",),
+    kink="A is read as symmetric (the gradient is symmetric, as in JAX); differentiable where "
+         "the eigenvalues are distinct")
+
+_structural(
+    "eigh_vectors", 1, _square,
+    lambda w, n: (f"np.linalg.eigh({w.expr(n.args[0])})[1]", PREC_ATOM),
+    lambda graph, n, pos, g: graph.apply("eigh_vectors_grad", graph[n].args[0],
+                                         expand(graph, g, graph[n].shape)),
+    lambda n, args: np.linalg.eigh(args[0])[1],
+    lambda n, pos, g, args, out: _eigvecs_grad(args[0], np.broadcast_to(g, out.shape)),
+    copies=True, uses=("np.linalg.eigh",), symbol="eigh",
+    kink="A is read as symmetric (the gradient is symmetric, as in JAX); differentiable where "
+         "the eigenvalues are distinct; each eigenvector's sign is LAPACK's")
+
+
+def _eigvalsh_grad_lines(w, n, target):
+    a, g = w.expr(n.args[0]), w.expr(n.args[1])
+    v = w.namer.numbered("v")
+    return [f"{v} = np.linalg.eigh({a})[1]",
+            f"{target} = {v} * np.expand_dims({g}, -2) @ np.swapaxes({v}, -1, -2)"]
+
+
+def _eigvecs_grad_lines(w, n, target):
+    a, g = w.expr(n.args[0]), w.expr(n.args[1])
+    ev, v, eye, f, s = (w.namer.numbered(x) for x in ("ev", "v", "eye", "f", "s"))
+    return [f"{ev}, {v} = np.linalg.eigh({a})",
+            f"{eye} = np.eye({ev}.shape[-1])",
+            f"{f} = 1.0 / (np.expand_dims({ev}, -2) - np.expand_dims({ev}, -1) + {eye}) - {eye}",
+            f"{s} = {v} @ ({f} * (np.swapaxes({v}, -1, -2) @ ({g}))) @ np.swapaxes({v}, -1, -2)",
+            f"{target} = 0.5 * ({s} + np.swapaxes({s}, -1, -2))"]
+
+
+# The backwards of eigvalsh and of eigh's eigenvectors, from a second eigh of A.
+_structural(
+    "eigvalsh_grad", 2, lambda graph, args, attrs: graph.shape(args[0]), None,
+    no_second_derivative("eigenvalues"),
+    lambda n, args: _eigvalsh_grad(args[0], args[1]), no_second_derivative("eigenvalues"),
+    statement=_eigvalsh_grad_lines, copies=True,
+    uses=("np.linalg.eigh", "np.expand_dims", "np.swapaxes"), symbol="eigvalsh'")
+
+_structural(
+    "eigh_vectors_grad", 2, lambda graph, args, attrs: graph.shape(args[0]), None,
+    no_second_derivative("eigenvectors"),
+    lambda n, args: _eigvecs_grad(args[0], args[1]), no_second_derivative("eigenvectors"),
+    statement=_eigvecs_grad_lines, copies=True,
+    uses=("np.linalg.eigh", "np.eye", "np.expand_dims", "np.swapaxes"), symbol="eigh'")
 
 
 # ------------------------------------------------------------------------------- diagonals
