@@ -11,7 +11,8 @@ with Dask arrays, NumPy's ``__array_function__`` / ``__array_ufunc__`` dispatch 
 ``X @ w``, ``np.logaddexp``, ``.sum(axis=0)`` and ``X.T @ dz`` in it into Dask operations, so the
 loss and the full-batch gradient come back as lazy Dask arrays. Nothing runs until
 ``dask.compute(value, grads)``, which evaluates them in one pass over the chunks (shared work such as
-generating X is done once), under a ``dask.diagnostics.ProgressBar``. The very same compiled object
+generating X is done once), under a progress bar (tqdm, when installed and the output is a
+terminal: ``symdiff.progress.dask_progress``). The very same compiled object
 also takes NumPy arrays (checked below on the first chunk).
 
 Then a few steps of full-batch gradient descent, one pass over the data each.
@@ -31,7 +32,7 @@ to the cluster's workers instead of the local thread pool::
     value, grads = grad_fn(w, b, X, y)             # still lazy, still the same compiled function
     value, grads = dask.compute(value, grads)      # runs on the workers
 
-``ProgressBar`` only reports the local schedulers; with a distributed client use the dashboard
+The progress bar only reports the local schedulers; with a distributed client use the dashboard
 (``client.dashboard_link``) or ``dask.distributed.progress`` on persisted futures. The
 random data is generated on the workers, chunk by chunk, so nothing 1.6 GB ever crosses the network;
 only the per-chunk partial sums (a few numbers each) travel back.
@@ -69,7 +70,7 @@ def make_data(rows, chunk, seed=0):
 def main(argv=None, rows=None):
     import dask
     import dask.array as da
-    from dask.diagnostics import ProgressBar
+    from symdiff.progress import dask_progress
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=float, default=1e8, help="rows of data (default 1e8)")
@@ -103,7 +104,7 @@ def main(argv=None, rows=None):
     print(f"first chunk, Dask arrays:   loss {lazy_value:.12f}  (largest difference "
           f"{chunk_gap:.1e})")
 
-    progress = contextlib.nullcontext() if args.no_progress else ProgressBar()
+    progress = contextlib.nullcontext() if args.no_progress else dask_progress("one pass")
     history = []
     start = time.perf_counter()
     for step in range(args.steps + 1):

@@ -30,6 +30,7 @@ from .higher import Hessian
 from .errors import InputError, SymdiffError
 from .frontend.files import check_path, same_file, write_atomic
 from .frontend.parse import parse, parse_file_function
+from .progress import working
 from .teach import Circuit, explain, latex_gradients
 from .codegen.verify import verify_template
 
@@ -70,7 +71,7 @@ def _compile(args, program=None) -> Compiled:
     program = program or load_program(args.source)
     shapes = parse_shapes(getattr(args, "shapes", None))
     _check_shape_names(shapes, program.params)
-    with _shapes_flag():
+    with _shapes_flag(), working(f"compiling {program.name}"):
         return Compiled(program, _wrt(args.wrt), shapes)
 
 

@@ -71,10 +71,28 @@ def test_dask_logistic_stays_lazy_and_descends(capsys):
         np.testing.assert_allclose(lazy_grads[k].compute(), grads[k], rtol=1e-10, atol=1e-15)
 
 
-def test_dask_logistic_progress_bar(capsys):
+def test_dask_logistic_progress_bar(capsys, monkeypatch):
+    """A tqdm bar on a terminal (symdiff.progress); nothing at all into a file or a pipe."""
     pytest.importorskip("dask.array")
+    pytest.importorskip("tqdm")
+    import io
+    import sys
+
+    from symdiff import progress
+
     load("dask_logistic").main(["--chunk", "20000", "--steps", "0"], rows=40_000)
-    assert "100% Completed" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "Completed" not in captured.out and captured.err == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    load("dask_logistic").main(["--chunk", "20000", "--steps", "0"], rows=40_000)
+    assert "one pass" in screen.getvalue()
 
 
 def test_layered_network_trains_and_matches_the_whole_network(tmp_path, capsys):
