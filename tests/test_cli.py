@@ -64,7 +64,8 @@ def test_array_program_needs_shapes(capsys, tmp_path):
     code, _, err = run(capsys, "grad", f"{model}:loss")
     assert code == 2 and "--shapes" in err
     code, out, _ = run(capsys, "grad", f"{model}:loss", "--shapes", "X=4x3,W=3x2")
-    assert code == 0 and "dW = Xᵀ · t2   [3×2]" in out and "t2 = 1" in out
+    # The seed 1 of the sum: column sums of X, not Xᵀ times an array of ones.
+    assert code == 0 and "t3 = Σ₀ X   [1×3]" in out and "dW = t3ᵀ    [3×2]" in out
 
 
 @pytest.mark.parametrize("argv", [

@@ -186,3 +186,64 @@ def test_the_written_self_check_has_no_dead_branch_and_returns_the_measured_erro
         assert 0.0 < error < 1e-8  # the agreement measured, not an error clipped at zero
         out = capsys.readouterr().out
         assert f"relative error {error:.2g}, allowed 1e-05" in out
+
+
+def test_the_gradient_of_an_unnamed_value_is_numbered_like_the_temporaries():
+    import re
+    src = ("def loss(W, X, y):\n    s = X @ W\n    z = s - np.max(s, axis=1, keepdims=True)\n"
+           "    p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))\n"
+           "    return -np.sum(p[np.arange(4), y]) / 4\n")
+    g = symdiff.compile(src, shapes={"W": (3, 5), "X": (4, 3), "y": (4,)})
+    text = g.source[g.source.index("def loss("):g.source.index("def loss_forward(")]
+    assert not re.search(r"\bdt(_\d+)?\b", text)  # not dt, dt_1 beside t1, t2
+    assigned = re.findall(r"^\s*(\w+) = ", text, re.M)
+    unnamed = [n for n in assigned if re.fullmatch(r"dt\d+", n) and n[1:] not in assigned]
+    assert unnamed  # the gradient of np.log(t...), a value printed inline
+    for name in unnamed:  # its number is no temporary's
+        assert not re.search(rf"\b{name[1:]}\b", text)
+
+
+def test_a_gradient_sum_reads_its_matmul_term_inline_unless_it_adds_in_place():
+    src = "def loss(W1, X):\n    h = np.tanh(X @ W1)\n    return np.sum(h * h) + 0.0005 * np.sum(W1 * W1)\n"
+    small = symdiff.compile(src, shapes={"W1": (60, 50), "X": (64, 60)}).source
+    assert "dW1 = 0.001 * W1 + X.T @ dt1\n" in small  # not t4 = X.T @ dt1; dW1 = 0.001 * W1 + t4
+    big = symdiff.compile(src, shapes={"W1": (600, 100), "X": (64, 600)}).source
+    assert "dW1 += 0.001 * W1" in big  # 60,000 elements: the sum adds into the product's buffer
+    for shape in ((60, 50), (600, 100)):
+        g = symdiff.compile(src, shapes={"W1": shape, "X": (64, shape[0])})
+        rng = np.random.default_rng(0)
+        W1, X = rng.standard_normal(shape) * 0.1, rng.standard_normal((64, shape[0])) * 0.1
+        value, grads = g(W1, X)
+        h = np.tanh(X @ W1)
+        np.testing.assert_allclose(grads["W1"], X.T @ (2 * h * (1 - h * h)) + 0.001 * W1)
+
+
+@pytest.mark.parametrize("src, shapes", [
+    ("def f(x, W):\n    return x @ W\n", {"x": (1, 3), "W": (3, 1)}),
+    ("def f(x, W):\n    return x @ W\n", {"x": (4, 3), "W": (3, 2)}),
+    ("def f(x, W):\n    return np.sum(x @ W)\n", {"x": (1, 3), "W": (3, 2)}),
+    ("def f(x, W):\n    return x @ W\n", {"x": (4, 3), "W": (3, 1)}),
+    ("def f(x, W):\n    return x @ W\n", {"x": (3,), "W": (3, 2)}),
+    ("def f(x, W):\n    return x @ W\n", {"x": (4, 3), "W": (3,)}),
+])
+def test_a_matmul_seeded_with_a_number_backpropagates_without_a_matmul(src, shapes):
+    g = symdiff.compile(src, shapes=shapes)
+    text = g.source[g.source.index("def f("):g.source.index("def f_forward(")]
+    backward = "\n".join(line for line in text[text.index("# backward"):].split("\n")
+                         if not line.strip().startswith("#"))
+    assert "@" not in backward and "np.full((1, 1)" not in backward
+    rng = np.random.default_rng(1)
+    x, W = rng.standard_normal(shapes["x"]), rng.standard_normal(shapes["W"])
+    _, grads = g(x, W)
+    ones = np.ones(np.shape(x @ W))
+    if x.ndim == 1:
+        np.testing.assert_allclose(grads["x"], W @ ones)
+        np.testing.assert_allclose(grads["W"], np.outer(x, ones))
+    elif W.ndim == 1:
+        np.testing.assert_allclose(grads["x"], np.outer(ones, W))
+        np.testing.assert_allclose(grads["W"], x.T @ ones)
+    else:
+        np.testing.assert_allclose(grads["x"], ones @ W.T)
+        np.testing.assert_allclose(grads["W"], x.T @ ones)
+    if shapes == {"x": (1, 3), "W": (3, 1)}:
+        assert "dx = np.copy(W.T)" in backward  # the plain product 1.0 * W.T

@@ -117,18 +117,22 @@ class FunctionWriter:
         self.names: dict[int, str] = dict(self.given)
         self.text: dict[int, tuple[str, int]] = {}
         self.inplace = InPlacePlan(self, enabled=mode == "numpy")
+        # The values that are a whole gradient (an input's, or a value's upstream gradient).
+        self.gradient_sums = set(grad_roots) | set(spec.adjoints.values())
 
     # ---------------------------------------------------------------- planning
     def _count_uses(self, roots: list[int]) -> dict[int, int]:
         """How often each value is *printed*: an argument a spelling repeats counts twice, so
         it gets a name and is computed once."""
         uses = {n: 0 for n in self.nodes}
+        self.users: dict[int, list[int]] = {n: [] for n in self.nodes}
         for n in self.nodes:
             node = self.graph[n]
             if n in self.given:
                 continue
             for arg, count in zip(node.args, self.printed_counts(node) or (1,) * len(node.args)):
                 uses[arg] += count
+                self.users[arg].append(n)
         for r in roots:
             uses[r] += 1
         return uses
@@ -139,7 +143,19 @@ class FunctionWriter:
             return False
         return (n in self.spec.outputs or n in self.graph.names or self.uses[n] > 1
                 or depth > MAX_INLINE_DEPTH
-                or OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL)
+                or OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL
+                and not (node.op == "matmul" and self._term_of_gradient_sum(n)))
+
+    def _term_of_gradient_sum(self, n: int) -> bool:
+        """A backward matmul read once, by the sum of a gradient's terms that is not updated in
+        place: it reads best inside that sum (``dW1 = 0.001 * W1 + X.T @ dt2``, not ``t9 = X.T @
+        dt2`` first). A large sum keeps the line, whose buffer it adds into."""
+        users = self.users.get(n, ())
+        if n in self.forward or self.uses[n] != 1 or len(users) != 1:
+            return False
+        user = users[0]
+        return self.graph[user].op == "add" and user not in self.forward \
+            and user in self.gradient_sums and not self.inplace.big(user)
 
     def _name_for(self, n: int, adjoint_of: dict[int, int], temp: str | None = None) -> str:
         """The name ``n``'s line assigns: the user's, the output's, ``d``+name for a gradient,
@@ -157,10 +173,13 @@ class FunctionWriter:
         return temp or self.namer.numbered("t")
 
     def _base_name(self, n: int) -> str:
+        """The name a gradient of ``n`` is ``d`` + : the value's own (``t3`` for ``dt3``); a value
+        printed inline gets a number of the temporaries' series that no line will take, so its
+        gradient ``dtK`` reads apart from every ``tK``."""
         node = self.graph[n]
         if node.op == "input":
             return node.attrs[0]
-        return self.names.get(n) or self.graph.names.get(n) or "t"
+        return self.names.get(n) or self.graph.names.get(n) or self.namer.numbered("t")
 
     # ---------------------------------------------------------------- printing
     def expr(self, n: int, need: int = 0) -> str:

@@ -74,6 +74,9 @@ def _matmul_vjp(graph, node_id, position, g):
     node = graph[node_id]
     a, b = node.args
     sa, sb = graph.shape(a), graph.shape(b)
+    if graph.is_const(g) and graph.shape(g) in (None, ()) and len(sa) <= 2 and len(sb) <= 2 \
+            and len(sa) + len(sb) > 2:
+        return _matmul_vjp_of_number(graph, node, position, g)
     g = expand(graph, g, node.shape)
     if len(sa) == 1 and len(sb) == 1:                     # inner product
         return graph.apply("mul", g, b if position == 0 else a)
@@ -84,6 +87,31 @@ def _matmul_vjp(graph, node_id, position, g):
     if len(sa) == 1:                                       # (K,) @ (K, N): dB = a outer g
         return graph.apply("outer", a, g)
     return graph.apply("matmul", transpose(graph, a), g)   # dB = A.T @ g
+
+
+def _matmul_vjp_of_number(graph, node, position: int, c: int) -> int:
+    """The VJP of ``A @ B`` (at most 2-D each) for an upstream gradient that is the number ``c``
+    everywhere (the seed of a sum): ``ones * c @ B.T`` repeats ``c`` times the row sums of B and
+    ``A.T @ ones * c`` the column sums of A, a product and a sum rather than a matmul with an
+    array of copies of ``c`` (``c * B.T`` for a 1-by-1 output)."""
+    a, b = node.args
+    sa, sb = graph.shape(a), graph.shape(b)
+    if position == 0:
+        if len(sb) == 1:                                   # (M, K) @ (K,): rows of c * b
+            sums = b
+        elif sb[1] == 1 and len(sa) == 2:                  # (M, K) @ (K, 1): rows of c * B.T
+            sums = transpose(graph, b)
+        else:
+            sums = graph.apply("sum", b, attrs=((1,), False))
+    elif len(sa) == 1:                                     # (K,) @ (K, N): columns of c * a
+        sums = graph.apply("reshape", a, attrs=((sa[0], 1),))
+    elif len(sb) == 1:                                     # (M, K) @ (K,): c * A's column sums
+        sums = graph.apply("sum", a, attrs=((0,), False))
+    elif sa[0] == 1:                                       # (1, K) @ (K, N): columns of c * A.T
+        sums = transpose(graph, a)
+    else:
+        sums = transpose(graph, graph.apply("sum", a, attrs=((0,), True)))
+    return expand(graph, graph.apply("mul", c, sums), graph.shape(node.args[position]))
 
 
 def transpose(graph, x: int, axes: tuple[int, ...] | None = None) -> int:
