@@ -16,7 +16,7 @@ import numpy as np
 from .calls import CALLS, MODULE_VALUES, Module, Tracer, Var, call
 from .numpy_api import (Positions, _args, _index, _one_axis, _product, _reshaped, _shape_error,
                         static_array)
-from .numpy_shapes import _is_int, _is_number, _make, _value
+from .numpy_shapes import _is_int, _is_number, _make, _value, sort_operand
 
 def _positions(t: Tracer, node, values: np.ndarray) -> Var:
     """Integer positions known while tracing, as a constant array (it indexes, and it is an
@@ -138,16 +138,8 @@ def _argsort(t: Tracer, node, args, kwargs):
     """The positions that sort along an axis (integers, no gradient; stable among ties).
 
     NumPy's default kind promises no order among ties; the values they pick are equal."""
-    x, axis, kind = _args(t, node, args, kwargs, ["a", "axis", "kind"], {"axis": -1,
-                                                                        "kind": None})
-    x = _value(t, node, x)
-    if axis is None:
-        x, axis = _reshaped(t, node, x, (_product(t.shape_of(x, node)),)), 0
-    shape = t.shape_of(x, node)
-    if not shape:
-        raise t.program.error("np.argsort() of a zero-dimensional value", node,
-                              cls=_shape_error())
-    return t.apply("argsort", [x], node, attrs=(_one_axis(t, node, axis, len(shape)),))
+    x, axis, _ = sort_operand(t, node, args, kwargs, "np.argsort()")
+    return t.apply("argsort", [x], node, attrs=(axis,))
 
 
 @call("numpy.take_along_axis")

@@ -544,8 +544,9 @@ call("numpy.flipud")(_flip_axis(0, 1))
 
 
 # ------------------------------------------------------------------------ sorting and casts
-@call("numpy.sort")
-def _sort(t: Tracer, node, args, kwargs):
+def sort_operand(t: Tracer, node, args, kwargs, what: str) -> tuple:
+    """np.sort's and np.argsort's arguments: the array (flattened for axis=None), its axis and
+    its shape."""
     x, axis, kind = _args(t, node, args, kwargs, ["a", "axis", "kind"], {"axis": -1,
                                                                         "kind": None})
     x = _value(t, node, x)
@@ -553,8 +554,13 @@ def _sort(t: Tracer, node, args, kwargs):
         x, axis = _reshaped(t, node, x, (_product(t.shape_of(x, node)),)), 0
     shape = t.shape_of(x, node)
     if not shape:
-        raise t.program.error("cannot sort a zero-dimensional array", node, cls=_shape_error())
-    axis = _one_axis(t, node, axis, len(shape))
+        raise t.program.error(f"{what} of a zero-dimensional array", node, cls=_shape_error())
+    return x, _one_axis(t, node, axis, len(shape)), shape
+
+
+@call("numpy.sort")
+def _sort(t: Tracer, node, args, kwargs):
+    x, axis, shape = sort_operand(t, node, args, kwargs, "np.sort()")
     if shape[axis] <= 1:
         return x
     # The permutation is computed once; the values follow it, and so does the gradient.
