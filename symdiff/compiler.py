@@ -185,8 +185,9 @@ class Compiled:
         statics = self._static_values(args)
         key = key + (tuple(statics.items()),) if statics else key
         spec = self._cache.get(key)
-        rank = None if generic or seeded else _rank(key)
-        if spec is None and rank is not None:
+        rank = None
+        if spec is None and not generic and not seeded:  # a new signature: sized code may serve it
+            rank = _rank(key)
             spec = self._general_for(rank, args)
         if spec is None:
             shapes = kinds = None
