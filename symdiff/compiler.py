@@ -43,6 +43,8 @@ MAX_SPECIALIZATIONS = 64
 
 # backend= of compile -> the spelling of the generated array code
 BACKENDS = {"numpy": "numpy", "array_api": "xp"}
+# loops= of compile: how for loops become code (Compiled.loop_options)
+LOOPS = ("vectorize", "roll", "unroll")
 
 
 class Compiled:
@@ -54,10 +56,16 @@ class Compiled:
     ``g.forward`` / ``g.backward`` are the layer API; ``g.source`` / ``g.write`` the module.
     """
 
+    rolls_loops = True  # (a Hessian's trace does not: its loops vectorize or unroll)
+
     def __init__(self, program: Program, wrt: list[str] | None = None,
-                 shapes: dict[str, tuple] | None = None, backend: str = "numpy"):
+                 shapes: dict[str, tuple] | None = None, backend: str = "numpy",
+                 loops: str = "vectorize"):
         if backend not in BACKENDS:
             raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if loops not in LOOPS:
+            raise InputError(f"loops must be one of {', '.join(LOOPS)}, got {loops!r}"[:200])
+        self.loops = loops
         self.spelling = BACKENDS[backend]
         if self.spelling == "xp" and "xp" in program.identifiers:
             # The array-API code names its namespace xp (xp = _namespace(...)).
@@ -73,6 +81,7 @@ class Compiled:
         self._last_seeded: Specialization | None = None
         self._ahead: Specialization | None = None
         self._fast: Callable | None = None
+        self._hot: tuple | None = None  # (shapes, specialization) of the last float64 arrays
         self._token = object()  # what a forward's cache carries: backward() checks it is ours
         self._general: dict[tuple, Specialization | bool] = {}  # ranks and dtypes -> sized code
         self._traces = [0]  # shared with clones, as the specializations are
@@ -124,11 +133,17 @@ class Compiled:
         self._ahead = self.specialization(examples)
 
     # ---------------------------------------------------------------- building
+    def loop_options(self) -> dict[str, bool]:
+        """How tracing treats ``for`` loops (compile's ``loops=``): kept as array code where the
+        steps only add up, kept rolled where they are alike, otherwise unrolled."""
+        return {"roll": self.rolls_loops and self.loops != "unroll",
+                "vectorize": self.loops == "vectorize"}
+
     @without_collector
     def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
                     seeded: bool = False, single: bool = False) -> Specialization | None:
         try:
-            graph = trace(self.program, shapes, kinds, roll=getattr(self, "rolls_loops", True))
+            graph = trace(self.program, shapes, kinds, **self.loop_options())
         except NeedsShapes:
             return None
         self._traces[0] += 1
@@ -335,6 +350,14 @@ class Compiled:
                     return fast(*args)
                 except (ValueError, OverflowError, ZeroDivisionError):
                     pass
+        hot = self._hot
+        if hot is not None and not kwargs and dout is None and _float64_shapes(args) == hot[0]:
+            # The hot path for float64 arrays of the shapes of the last call: no coercion, no
+            # lookup (the shapes decided everything the slow path checks).
+            self._last = spec = hot[1]
+            value, grads = spec.function(*args)
+            return (value[()] if value.__class__ is np.ndarray and value.ndim == 0 else value), grads
+        positional = not kwargs and len(args) == len(self.params)
         args = self._bind(args, kwargs)
         spec = self.generic
         if spec is not None and spec.scalar_ok and dout is None \
@@ -360,6 +383,9 @@ class Compiled:
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
+        if positional and not douts and not self.index_params and not self.static_params:
+            shapes = _float64_shapes(args)
+            self._hot = None if shapes is None else (shapes, spec)
         return value, _match_inputs(grads, dict(zip(self.params, args)), single)
 
     def forward(self, /, *args: Any, **kwargs: Any):
@@ -549,7 +575,8 @@ def _call_general(self, values: tuple, rest: tuple, dout: Any, kwargs: dict):
 
 
 def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
-            shapes: dict[str, tuple] | None = None, backend: str = "numpy") -> Compiled:
+            shapes: dict[str, tuple] | None = None, backend: str = "numpy",
+            loops: str = "vectorize") -> Compiled:
     """Compile a formula, a ``def`` block or a Python function into a value-and-gradient function.
 
     Parameters
@@ -567,6 +594,12 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
         ``"array_api"`` writes the array code against the array API standard: the function
         takes its namespace from its inputs (via ``array_api_compat``), so it runs unchanged on
         NumPy, PyTorch, JAX, CuPy or Dask arrays.
+    loops : {"vectorize", "roll", "unroll"}, optional
+        How ``for`` loops become code. ``"vectorize"`` (the default) turns a loop whose steps
+        only add up (``s = s + f(x[i])``) into array code (``np.sum(f(x))``), and keeps other
+        loops whose steps are alike as loops, with a backward loop over a tape; ``"roll"``
+        keeps every such loop a loop; ``"unroll"`` writes each step out. Loops the chosen form
+        does not fit are unrolled. The results agree to rounding (sums add in another order).
 
     Returns
     -------
@@ -576,16 +609,16 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
     text_key = None
     if isinstance(fn_or_source, str) and len(fn_or_source) < 100_000:
         # Same text, same options: no need to parse it again.
-        text_key = ("text", fn_or_source, name, _options_key(wrt, shapes), backend)
+        text_key = ("text", fn_or_source, name, _options_key(wrt, shapes), backend, loops)
         if text_key in _COMPILED:
             return _COMPILED[text_key].clone()
     program = parse(fn_or_source, name)
-    key = _cache_key(program, wrt, shapes) + (backend,)
+    key = _cache_key(program, wrt, shapes) + (backend, loops)
     compiled = _COMPILED.get(key)
     if text_key is not None and compiled is not None:
         _COMPILED[text_key] = compiled
     if compiled is None:
-        compiled = Compiled(program, wrt, shapes, backend)
+        compiled = Compiled(program, wrt, shapes, backend, loops)
         _COMPILED[key] = compiled
         if text_key is not None:
             _COMPILED[text_key] = compiled
@@ -598,6 +631,20 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
 # text is all the second call costs (a content-addressed cache, bounded, oldest dropped first).
 _COMPILED: dict[tuple, Compiled] = {}
 _CACHE_SIZE = 256
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _float64_shapes(args) -> tuple | None:
+    """The shapes of arguments that are all float64 NumPy arrays (None otherwise): what the
+    hot path of a call checks."""
+    shapes = []
+    for a in args:
+        if a.__class__ is not np.ndarray or a.dtype is not _FLOAT64:
+            return None
+        shapes.append(a.shape)
+    return tuple(shapes)
 
 
 def _rank(key: tuple) -> tuple:

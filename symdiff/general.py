@@ -33,7 +33,7 @@ def module_text(compiled: Any, spec: Specialization, check: bool, sized: bool = 
                                spec.docstring, (compiled.spelling, "math"))
     parts = [main]
     if compiled.has_layers:
-        graph = trace(program, spec.shapes, spec.kinds, roll=getattr(compiled, "rolls_loops", True))
+        graph = trace(program, spec.shapes, spec.kinds, **compiled.loop_options())
         graph.single = spec.graph.single
         graph.program_inputs = frozenset(graph.inputs)
         graph.decision_sizes = spec.graph.decision_sizes
@@ -49,7 +49,7 @@ def traced_at(compiled: Any, spec: Specialization, shapes: dict,
               decisions: dict[int, int] | None = None) -> Specialization:
     """A specialization like ``spec`` at other input shapes (a probe: no module is loaded;
     ``decisions`` maps its sizes to the traced ones for size-dependent choices)."""
-    graph = trace(compiled.program, shapes, spec.kinds, roll=getattr(compiled, "rolls_loops", True))
+    graph = trace(compiled.program, shapes, spec.kinds, **compiled.loop_options())
     graph.single = spec.graph.single
     graph.program_inputs = frozenset(graph.inputs)
     graph.decision_sizes = decisions or {}

@@ -3,7 +3,7 @@
 The rolled program must compute what the unrolled one computes: the same value and gradients (to
 rounding), in NumPy and in the ``math`` twin, for float32, in the layer API and in written modules.
 Random loop bodies (hypothesis) are compiled both ways (rolling switched off with
-``rolled.ENABLED``) and against central differences.
+``loops="unroll"``) and against central differences.
 """
 
 from __future__ import annotations
@@ -17,26 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symdiff
-from symdiff import compiler
 from symdiff.ad.interpret import Interpreter
 from symdiff.check import numeric_gradient
-from symdiff.frontend import rolled
 
 RECURRENCE = ("def f(x, y):\n    for i in range({K}):\n"
               "        x = np.sin(x) * y + np.cos(x * y)\n    return x\n")
 
 
 def _compile(source, rolling, **options):
-    """Compile ``source`` with rolling on or off (a fresh compile: the cache is keyed by text)."""
-    saved_flag, saved_cache = rolled.ENABLED, dict(compiler._COMPILED)
-    rolled.ENABLED = rolling
-    compiler._COMPILED.clear()
-    try:
-        return symdiff.compile(source, **options)
-    finally:
-        rolled.ENABLED = saved_flag
-        compiler._COMPILED.clear()
-        compiler._COMPILED.update(saved_cache)
+    """Compile ``source`` with its loops rolled (where they allow) or unrolled. Vectorizing
+    (frontend/vectorized.py, compared with both in tests/test_vectorized.py) is off: these
+    tests are about the loops that stay loops."""
+    return symdiff.compile(source, loops="roll" if rolling else "unroll", **options)
 
 
 def _is_rolled(g) -> bool:

@@ -31,6 +31,7 @@ from typing import Any
 from ..ir.graph import Graph, Node
 from ..ops import OPS
 from ..ops.loops import LoopBody
+from .vectorized import vectorize
 
 ENABLED = True        # symdiff's tests switch rolling off to compare with the unrolled program
 MIN_STEPS = 2         # a loop of one step is unrolled
@@ -53,8 +54,7 @@ class LongRange:
 
 def long_range(t: Any, steps: range) -> LongRange | None:
     """The value of a ``range`` too long to unroll, where a rolled loop may run over it."""
-    if ENABLED and getattr(t, "roll", False) and not t.__dict__.get("_rolling") and \
-            len(steps) <= MAX_STEPS:
+    if _loops_kept(t) and not t.__dict__.get("_rolling") and len(steps) <= MAX_STEPS:
         return LongRange(steps)
     return None
 
@@ -77,7 +77,7 @@ def roll_while(t: Any, stmt: ast.While, var: type, retrace: tuple = ()) -> bool:
 
 def _attempt(t: Any, stmt: ast.For | ast.While, var: type, steps: range | None,
              retrace: tuple = ()) -> bool:
-    if not (ENABLED and getattr(t, "roll", False)) or t.__dict__.get("_rolling") or \
+    if not _loops_kept(t) or t.__dict__.get("_rolling") or \
             any(isinstance(n, REFUSED) for s in stmt.body for n in ast.walk(s)):
         return False
     carried = _carried(t, stmt)
@@ -104,14 +104,24 @@ def _attempt(t: Any, stmt: ast.For | ast.While, var: type, steps: range | None,
         return False
     body, inits, frees, statics = traced
     t.graph.current_line = stmt.lineno
-    loop = t.graph.apply("loop", *inits, *frees, attrs=(body,))
-    for k, name in enumerate(body.names):
-        t.bind_name(name, var(t.graph.apply("loop_out", loop, attrs=(k,))))
+    results = vectorize(t.graph, body, inits, frees) if getattr(t, "vectorize", False) else None
+    if results is None and not (ENABLED and getattr(t, "roll", False)):
+        return False  # vectorizing only (a Hessian's trace): the loop unrolls
+    if results is None:
+        loop = t.graph.apply("loop", *inits, *frees, attrs=(body,))
+        results = [t.graph.apply("loop_out", loop, attrs=(k,)) for k in range(len(body.names))]
+    for name, result in zip(body.names, results):
+        t.bind_name(name, var(result))
     for name, value in statics.items():
         t.bind_name(name, value)
     if steps is not None:
         t.bind_name(stmt.target.id, steps[-1])
     return True
+
+
+def _loops_kept(t: Any) -> bool:
+    """Whether the tracer keeps loops from unrolling: as loops, or as array code."""
+    return ENABLED and (getattr(t, "roll", False) or getattr(t, "vectorize", False))
 
 
 def _carried(t: Any, stmt: ast.For | ast.While) -> dict[str, Any] | None:

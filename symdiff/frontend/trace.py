@@ -58,9 +58,11 @@ class Tracer(Statements):
     """Builds the graph of one program for one assignment of input shapes."""
 
     def __init__(self, program: Program, shapes: dict[str, Shape] | None = None,
-                 kinds: dict[str, str] | None = None, roll: bool = False):
+                 kinds: dict[str, str] | None = None, roll: bool = False,
+                 vectorize: bool = False):
         self.program = program
         self.roll = roll  # keep loops over ranges as loops where they allow (rolled.py)
+        self.vectorize = vectorize  # or as array code, where steps only add up (vectorized.py)
         self.iterations = 0
         self.graph = Graph()
         # The program's globals (its constants and helper functions), under its own scope.
@@ -579,10 +581,12 @@ def static_value(kind: str) -> int:
 
 
 def trace(program: Program, shapes: dict[str, Shape] | None = None,
-          kinds: dict[str, str] | None = None, roll: bool = False) -> Graph:
+          kinds: dict[str, str] | None = None, roll: bool = False,
+          vectorize: bool = False) -> Graph:
     """Build the graph of ``program`` (shape-generic when ``shapes`` is None); with ``roll``,
-    loops whose steps are alike stay loops (one ``loop`` node: frontend/rolled.py)."""
-    return Tracer(program, shapes, kinds, roll).run()
+    loops whose steps are alike stay loops (one ``loop`` node: frontend/rolled.py); with
+    ``vectorize``, loops whose steps only add up become array code (frontend/vectorized.py)."""
+    return Tracer(program, shapes, kinds, roll, vectorize).run()
 
 
 # The handlers register themselves into CALLS when imported.
