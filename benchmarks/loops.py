@@ -9,7 +9,8 @@ the hand-written gradient (a Python loop forward keeping every x, one loop backw
 baseline). Then the same loop on arrays (K=100, 1000 elements) against hand-written NumPy, the
 unrolled compile (rolling switched off) beside the rolled one at K=1000, Rosenbrock written as a
 loop over its terms (``x[i]``, ``x[i + 1]``, n=1000) against the vectorized hand-written code, and
-a ``while`` loop on values.
+a ``while`` loop on values. Last, ``backend="numba"`` (skipped, with a note, without numba): the
+recurrence on floats and Rosenbrock's loop compiled to machine code.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def source(K: int) -> str:
             "        x = np.sin(x) * y + np.cos(x * y)\n    return x\n")
 
 
-def compile_and_call(K: int, args=POINT) -> tuple[float, object]:
+def compile_and_call(K: int, args=POINT, **options) -> tuple[float, object]:
     start = time.perf_counter()
-    g = symdiff.compile(source(K))
+    g = symdiff.compile(source(K), **options)
     g(*args)
     return time.perf_counter() - start, g
 
@@ -117,14 +118,14 @@ def unrolled(quick: bool) -> list[str]:
             f"{unrolled_s * 1e3:.0f} ms"]
 
 
-def rosenbrock(quick: bool) -> list[str]:
+def rosenbrock(quick: bool, **options) -> list[str]:
     n = 1000
     text = (f"def rosen_loop_{next(_fresh)}(x):\n    s = 0.0\n    for i in range({n - 1}):\n"
             "        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2\n"
             "    return s\n")
     x = np.linspace(-1.2, 1.1, n)
     start = time.perf_counter()
-    g = symdiff.compile(text)
+    g = symdiff.compile(text, **options)
     value, grads = g(x)
     setup = time.perf_counter() - start
     expected, grad = rosenbrock_by_hand(x)
@@ -133,9 +134,10 @@ def rosenbrock(quick: bool) -> list[str]:
     repeat = 20 if quick else 100
     ours = median_call(lambda: g(x), repeat)
     hand = median_call(lambda: rosenbrock_by_hand(x), repeat)
-    return [f"Rosenbrock as a loop over x[i], x[i + 1] (n={n}) | compile + first call "
-            f"{setup * 1e3:.1f} ms | per call {ours * 1e3:.2f} ms | vectorized by hand "
-            f"{hand * 1e3:.3f} ms | ratio {ours / hand:.0f}x"]
+    backend = f" (backend={options['backend']!r})" if options else ""
+    return [f"Rosenbrock as a loop over x[i], x[i + 1] (n={n}){backend} | compile + first call "
+            f"{setup * 1e3:.1f} ms | per call {ours * 1e3:.3f} ms | vectorized by hand "
+            f"{hand * 1e3:.3f} ms | ratio {ours / hand:.2g}x"]
 
 
 def while_loop(quick: bool) -> list[str]:
@@ -155,11 +157,37 @@ def while_loop(quick: bool) -> list[str]:
             f"first call {setup * 1e3:.1f} ms | per call {ours * 1e3:.2f} ms"]
 
 
+def native(quick: bool) -> list[str]:
+    """backend="numba": the recurrence on floats (K=1000) and Rosenbrock's loop, compiled by numba.
+    The first compile of a process also loads numba's compiler (seconds): shown apart."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return ['backend="numba": skipped, numba is not installed (pip install "symdiff[numba]")']
+    K, lines = 1000, []
+    first = compile_and_call(K, backend="numba")[0]
+    setups = [compile_and_call(K, backend="numba") for _ in range(3 if quick else 5)]
+    g = setups[-1][1]
+    repeat = 50 if quick else 200
+    for point in (POINT, (0.3, 0.2)):
+        value, grads = g(*point)
+        expected, (dx, dy) = by_hand(*point, K)
+        assert math.isclose(value, expected, rel_tol=1e-12)
+        assert math.isclose(grads["y"], dy, rel_tol=1e-9, abs_tol=1e-300)
+        ours = median_call(lambda: g(*point), repeat)
+        hand = median_call(lambda: by_hand(*point, K), repeat)
+        lines.append(f"recurrence on floats, backend='numba', K={K} at {point} | compile + first call "
+                     f"{statistics.median(s for s, _ in setups) * 1e3:.0f} ms (the process's first: "
+                     f"{first * 1e3:.0f} ms) | per call {ours * 1e3:.3f} ms | hand-written "
+                     f"{hand * 1e3:.3f} ms | ratio {ours / hand:.2f}x")
+    return lines + rosenbrock(quick, backend="numba")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args(argv)
-    for part in (floats, arrays, unrolled, rosenbrock, while_loop):
+    for part in (floats, arrays, unrolled, rosenbrock, while_loop, native):
         for line in part(args.quick):
             print(line, flush=True)
     return 0

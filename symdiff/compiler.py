@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .codegen import emit
+from .codegen import emit, native
 from .collector import without_collector
 from .ad.adjoint import Backward, differentiate
 from . import general
@@ -42,7 +42,7 @@ MAX_DIMENSIONS = 32
 MAX_SPECIALIZATIONS = 64
 
 # backend= of compile -> the spelling of the generated array code
-BACKENDS = {"numpy": "numpy", "array_api": "xp"}
+BACKENDS = {"numpy": "numpy", "array_api": "xp", "numba": "numpy"}
 # loops= of compile: how for loops become code (Compiled.loop_options)
 LOOPS = ("vectorize", "roll", "unroll")
 
@@ -67,6 +67,7 @@ class Compiled:
             raise InputError(f"loops must be one of {', '.join(LOOPS)}, got {loops!r}"[:200])
         self.loops = loops
         self.spelling = BACKENDS[backend]
+        self.native = backend == "numba" and native.require() is not None  # NumPy code, njit-ed
         if self.spelling == "xp" and "xp" in program.identifiers:
             # The array-API code names its namespace xp (xp = _namespace(...)).
             raise InputError("backend='array_api' names the array namespace 'xp' in the code it "
@@ -156,13 +157,19 @@ class Compiled:
                                    (self.spelling,))
         source = emit.module_text(self.program, [main])
         namespace = load_module(source, self.program.name)
-        spec = Specialization(graph, backward, source, namespace[self.program.name], None,
+        spec = Specialization(graph, backward, source, self._runner(source, namespace), None,
                               shapes, kinds, extra, docstring, emit.scalar_ok(graph, backward))
         if not seeded:
             self._last = spec
         else:
             self._last_seeded = spec
         return spec
+
+    def _runner(self, source: str, namespace: dict, suffix: str = "") -> Callable:
+        """The generated function ``name + suffix`` of a module, under numba for that backend."""
+        function = namespace[self.program.name + suffix]
+        return native.kernel(source, self.program.name + suffix, function, self.program.name) \
+            if self.native else function
 
     def _derivatives(self, graph: Graph, seeded: bool) -> tuple[Backward, list[str]]:
         """Differentiate a traced graph; also name the extra parameters this adds (``dout``)."""
@@ -189,7 +196,7 @@ class Compiled:
         seeded = dout is not None
         # Inputs that do not broadcast together may still never meet: their shapes decide.
         generic = self.generic is not None and (self.spelling == "xp" or not _has_large(args)) \
-            and _broadcastable(args)
+            and _broadcastable(args) and not (self.native and native.has_arrays(args))
         if generic and not seeded:
             return self.generic
         if generic:
@@ -248,6 +255,9 @@ class Compiled:
             return spec
         if spec.rank not in self._general:
             self._general[spec.rank] = general.general_specialization(self, spec) or False
+            made = self._general[spec.rank]
+            if made and self.native:
+                made.function = self._runner(made.source, {self.program.name: made.function})
         found = self._general[spec.rank]
         if not isinstance(found, Specialization):
             if spec.full_source is None or "Sizes: specialized" not in spec.full_source:
@@ -307,8 +317,10 @@ class Compiled:
                                        spec.extra, spec.docstring, ("math",))
             text = emit.module_text(self.program, [part])
             namespace = load_module(text, self.program.name)
-            spec.scalar_function = namespace[self.program.name + "_scalar"]
-            if spec is self.generic and type(self) is Compiled and self.params:
+            spec.scalar_function = self._runner(text, namespace, "_scalar")
+            if spec is self.generic and self.native:
+                self._fast = spec.scalar_function  # no dispatcher: its body is the math twin's
+            elif spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
                 self.__class__ = _float_dispatcher(
                     self.program.name, self.params,
@@ -590,10 +602,13 @@ def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
     shapes : dict of str to tuple, optional
         Input shapes to generate code for ahead of the first call (array programs only; shape
         annotations such as ``W1: "100,3072"`` do the same).
-    backend : {"numpy", "array_api"}, optional
+    backend : {"numpy", "array_api", "numba"}, optional
         ``"array_api"`` writes the array code against the array API standard: the function
         takes its namespace from its inputs (via ``array_api_compat``), so it runs unchanged on
-        NumPy, PyTorch, JAX, CuPy or Dask arrays.
+        NumPy, PyTorch, JAX, CuPy or Dask arrays. ``"numba"`` (``pip install "symdiff[numba]"``)
+        compiles the generated NumPy code to machine code with numba, for scalar-heavy programs
+        (loops over floats or over ``x[i]``); code numba cannot compile runs as NumPy, with a
+        warning.
     loops : {"vectorize", "roll", "unroll"}, optional
         How ``for`` loops become code. ``"vectorize"`` (the default) turns a loop whose steps
         only add up (``s = s + f(x[i])``) into array code (``np.sum(f(x))``), and keeps other
