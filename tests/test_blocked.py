@@ -145,3 +145,25 @@ def test_the_blocked_module_stands_alone(tmp_path):
     value, grads = module.f(0.3, x)
     np.testing.assert_allclose(value, np.sum(np.logaddexp(0.0, 0.3 * x)), rtol=1e-12)
     np.testing.assert_allclose(grads["x"], 0.3 / (1 + np.exp(-0.3 * x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(20001,), (150, 201)])
+def test_a_large_sum_of_products_is_a_single_threaded_einsum(shape):
+    # np.vdot of a large array runs on OpenBLAS's threads, whose time varied twofold between
+    # processes on a busy machine; small ones stay np.vdot (one thread below 10,001 elements).
+    source = "def f(a, x):\n    return np.sum(np.tanh(a * x) * x)\n"
+    x = np.linspace(-2.0, 2.0, int(np.prod(shape))).reshape(shape)
+    g = symdiff.compile(source)
+    value, grads = g(0.7, x)
+    letters = "ij"[:len(shape)]
+    assert f'np.einsum("{letters},{letters}->", ' in g._last.source
+    assert "np.vdot" not in g._last.source
+    t = np.tanh(0.7 * x)
+    assert value == pytest.approx(np.sum(t * x), rel=1e-12)
+    np.testing.assert_allclose(grads["a"], np.sum((1 - t * t) * x * x), rtol=1e-12)
+
+
+def test_a_small_sum_of_products_stays_vdot():
+    g = symdiff.compile("def f(a, x):\n    return np.sum(np.tanh(a * x) * x)\n",
+                        shapes={"a": (), "x": (100,)})
+    assert "np.vdot(" in g.source and "einsum" not in g.source

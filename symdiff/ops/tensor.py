@@ -8,6 +8,8 @@ forward and VJP for each (``numeric`` / ``numeric_vjp``), written directly with 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import GraphShapeError
@@ -185,16 +187,29 @@ def _reduced_shape(graph, args, attrs):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+# Above this many elements OpenBLAS runs a dot product on several threads: on a busy machine
+# its time then varied twofold between processes (11-21 ms for benchmarks/elementwise.py), so
+# larger sums of products use einsum's single-threaded loop (steady, about 1.5x a one-thread dot).
+BLAS_THREADED_DOT = 10000
+EINSUM_LETTERS = "ijklmnopqrstuvwxyz"
+
+
 def _dot_of_product(w, x: int) -> str | None:
-    """``np.vdot(a, b)`` for the full sum of an inlined product of two same-shape arrays: one
-    pass and no temporary, where ``np.sum(a * b)`` makes a temporary and two passes."""
+    """The full sum of an inlined product of two same-shape arrays in one pass and no temporary
+    (``np.sum(a * b)`` makes a temporary and two passes): ``np.vdot(a, b)`` for small arrays,
+    ``np.einsum("ij,ij->", a, b)`` for large ones."""
     node = w.graph[x]
     if node.op != "mul" or x in w.names or w.portable:
         return None
     a, b = node.args
     if w.graph.shape(a) != node.shape or w.graph.shape(b) != node.shape or not node.shape:
         return None
-    return f"np.vdot({w.expr(a)}, {w.expr(b)})"
+    # decision_shape: a sized module's probe traces decide as the traced call did
+    size = math.prod(w.graph.decision_shape(node.shape))
+    if size <= BLAS_THREADED_DOT or len(node.shape) > len(EINSUM_LETTERS):
+        return f"np.vdot({w.expr(a)}, {w.expr(b)})"
+    axes = EINSUM_LETTERS[:len(node.shape)]
+    return f'np.einsum("{axes},{axes}->", {w.expr(a)}, {w.expr(b)})'
 
 
 def _reduce_print(fn):
