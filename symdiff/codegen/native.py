@@ -146,12 +146,15 @@ def _tuple_return(function: ast.FunctionDef) -> list[str]:
 
 
 def _split_sizes(function: ast.FunctionDef) -> ast.FunctionDef | None:
-    """Move sized code's ``N, D = _sizes(...)`` into a Python function of the same parameters
-    returning ``(N, D)``; the kernel takes the sizes as parameters after its own."""
+    """Move sized code's ``N, D = _sizes(...)`` (or ``N = _sizes(...)[0]``) into a Python
+    function of the same parameters returning ``(N, D)``; the kernel takes the sizes as
+    parameters after its own."""
     at = 1 if ast.get_docstring(function) is not None else 0
     first = function.body[at] if len(function.body) > at else None
-    if not (isinstance(first, ast.Assign) and isinstance(first.value, ast.Call)
-            and isinstance(first.value.func, ast.Name) and first.value.func.id == "_sizes"):
+    value = first.value if isinstance(first, ast.Assign) else None
+    call = value.value if isinstance(value, ast.Subscript) else value  # N = _sizes(...)[0]
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id == "_sizes"):
         return None
     target = first.targets[0]
     names = [e.id for e in target.elts] if isinstance(target, ast.Tuple) else [target.id]
