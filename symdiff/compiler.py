@@ -26,7 +26,7 @@ from .codegen.names import function_text
 from .frontend.parse import Program, parse
 from .ir.graph import Graph, Shape
 from .frontend.trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
-from .specs import Cache, Specialization, load_module  # noqa: F401 -- importable from here
+from .specs import Cache, Specialization, load_module, load_verified  # noqa: F401 -- importable here
 from .closed_forms import Gradients, gradients, second_derivatives  # noqa: F401 -- as above
 from .arguments import _broadcastable, _check_generic_douts, check_graph_sizes
 from .arguments import (  # noqa: F401 -- _coerce and friends were importable from here
@@ -153,17 +153,22 @@ class Compiled:
         check_graph_sizes(graph, 4 if single else 8)  # before any code runs or memory is asked
         backward, extra = self._derivatives(graph, seeded)
         docstring = self._describe(graph, seeded)
-        main = emit.value_and_grad(self.program, graph, backward, self.wrt, extra, docstring,
-                                   (self.spelling,))
-        source = emit.module_text(self.program, [main])
-        namespace = load_module(source, self.program.name)
-        spec = Specialization(graph, backward, source, self._runner(source, namespace), None,
-                              shapes, kinds, extra, docstring, emit.scalar_ok(graph, backward))
+        spec = Specialization(graph, backward, None, None, None, shapes, kinds, extra, docstring,
+                              emit.scalar_ok(graph, backward))
+        # Float calls run the math twin: then the NumPy module waits for an array call or .source
+        spec.defer(lambda: self._array_function(spec), now=shapes is not None or seeded
+                   or not spec.scalar_ok or self.spelling != "numpy")
         if not seeded:
             self._last = spec
         else:
             self._last_seeded = spec
         return spec
+
+    @without_collector
+    def _array_function(self, spec: Specialization) -> tuple[str, Callable]:
+        """The module of a traced and differentiated specialization, and its function."""
+        source = emit.specialization_module(self.program, spec, self.wrt, self.spelling)
+        return source, self._runner(source, load_module(source, self.program.name))
 
     def _runner(self, source: str, namespace: dict, suffix: str = "") -> Callable:
         """The generated function ``name + suffix`` of a module, under numba for that backend."""
@@ -313,10 +318,8 @@ class Compiled:
     def _scalar_function(self, spec: Specialization) -> Callable | None:
         """The ``math`` twin of a shape-generic specialization, written when first needed."""
         if spec.scalar_function is None and spec.scalar_ok:
-            part = emit.value_and_grad(self.program, spec.graph, spec.backward, self.wrt,
-                                       spec.extra, spec.docstring, ("math",))
-            text = emit.module_text(self.program, [part])
-            namespace = load_module(text, self.program.name)
+            text = emit.specialization_module(self.program, spec, self.wrt, "math")
+            namespace, tree = load_verified(text, self.program.name)
             spec.scalar_function = self._runner(text, namespace, "_scalar")
             if spec is self.generic and self.native:
                 self._fast = spec.scalar_function  # no dispatcher: its body is the math twin's
@@ -324,7 +327,7 @@ class Compiled:
                 self._fast = spec.scalar_function
                 self.__class__ = _float_dispatcher(
                     self.program.name, self.params,
-                    function_text(text, self.program.name + "_scalar"), namespace)
+                    function_text(text, self.program.name + "_scalar", tree), namespace)
         return spec.scalar_function
 
     # Whether modules carry the forward/backward layer API (not for second-order functions).

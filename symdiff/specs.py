@@ -3,6 +3,7 @@ hands its backward, and how generated modules are loaded (verified first)."""
 
 from __future__ import annotations
 
+import ast
 import builtins
 import hashlib
 import linecache
@@ -38,6 +39,21 @@ class Specialization:
     bound_sizes: dict | None = None   # general: index input -> the size symbol it selects along
     rank: tuple | None = None         # the ranks and dtypes of the call it was traced for
 
+    def defer(self, make: Callable[[], tuple[str, Callable]], now: bool = False) -> None:
+        """Write ``source`` and ``function`` (``make()``) when first read, or ``now``."""
+        if now:
+            self.source, self.function = make()
+            return
+        del self.source, self.function
+        self.__dict__["_make"] = make
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: deferred ones
+        make = self.__dict__.get("_make")
+        if make is None or name not in ("source", "function"):
+            raise AttributeError(name)
+        self.source, self.function = make()
+        del self.__dict__["_make"]
+        return self.__dict__[name]
 
 
 class Cache(dict):
@@ -56,6 +72,12 @@ class Cache(dict):
 
 def load_module(source: str, name: str) -> dict:
     """Verify generated code, then run it in a fresh namespace (linecache keeps tracebacks readable)."""
+    return load_verified(source, name)[0]
+
+
+def load_verified(source: str, name: str) -> tuple[dict, ast.Module]:
+    """``load_module``, also returning the verified tree (to find a function's lines in it
+    without parsing the module again)."""
     tree = verify_module(source)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     filename = f"<symdiff-{name}-{digest}>"
@@ -63,4 +85,4 @@ def load_module(source: str, name: str) -> dict:
     module = types.ModuleType(f"symdiff_generated_{digest}")
     code = builtins.compile(tree, filename, "exec")
     exec(code, module.__dict__)  # noqa: S102 -- verified generated code, never user text
-    return module.__dict__
+    return module.__dict__, tree

@@ -66,6 +66,14 @@ def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list
     return Emitted(functions, helpers, scalar)
 
 
+def specialization_module(program: Program, spec, wrt: list[str], spelling: str) -> str:
+    """The module of one traced and differentiated specialization (compiler.py's: its graph,
+    backward, extra parameters and docstring), in one spelling."""
+    part = value_and_grad(program, spec.graph, spec.backward, wrt, spec.extra, spec.docstring,
+                          (spelling,))
+    return module_text(program, [part])
+
+
 def seed_names(program: Program, count: int) -> list[str]:
     """The upstream gradients' parameter names: ``dout`` (reserved), or ``dout0, dout1...`` for
     several outputs, moved out of the way of the program's own names (``dout0_``)."""

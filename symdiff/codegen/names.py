@@ -140,9 +140,10 @@ def helper_aliases(name: str) -> frozenset[str]:
                      and n.id.startswith("_") and n.id[1:] in ALIASABLE)
 
 
-def function_text(module: str, name: str) -> str:
-    """The source text of the top-level function ``name`` of a module."""
-    for node in ast.parse(module).body:
+def function_text(module: str, name: str, tree: ast.Module | None = None) -> str:
+    """The source text of the top-level function ``name`` of a module (``tree``: the module's,
+    when it was parsed already)."""
+    for node in (tree or ast.parse(module)).body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return "\n".join(module.split("\n")[node.lineno - 1:node.end_lineno])
     raise KeyError(name)

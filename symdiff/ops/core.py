@@ -148,10 +148,19 @@ class Op:
 
     def arg_uses(self, mode: str) -> tuple[int, ...]:
         """How many times each argument appears in the printed spelling (1 for printers)."""
-        fmt = self.math if mode == "math" else self.numpy
-        if not fmt or self.printer is not None and mode == "numpy":
-            return (1,) * max(self.arity, 0)
-        return tuple(max(1, fmt.count("{%d}" % i)) for i in range(self.arity))
+        found = self._arg_uses.get(mode)
+        if found is None:  # counted once per spelling: the writer asks once per node
+            fmt = self.math if mode == "math" else self.numpy
+            if not fmt or self.printer is not None and mode == "numpy":
+                found = (1,) * max(self.arity, 0)
+            else:
+                found = tuple(max(1, fmt.count("{%d}" % i)) for i in range(self.arity))
+            self._arg_uses[mode] = found
+        return found
+
+    @cached_property
+    def _arg_uses(self) -> dict[str, tuple[int, ...]]:
+        return {}
 
     def infer_shape(self, graph, args, attrs):
         return self.shape_fn(graph, args, attrs)
