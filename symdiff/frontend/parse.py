@@ -160,19 +160,19 @@ def _parse_source(source: str, name: str | None, constants: dict, entry: str | N
     if name is not None:
         _check_name(name)
     tree = _parse_text(source)
-    _check_tree(tree, source)
+    identifiers = _check_tree(tree, source)
     body = tree.body
     if len(body) == 1 and isinstance(body[0], ast.Expr) and not _is_docstring(body[0]):
         expr = ast.Expression(body[0].value)
         ast.copy_location(expr, body[0])
         params = _free_names(body[0].value, source)
         return Program(source, "expression", name or "f", params, expr,
-                       _identifiers(tree), constants)
+                       identifiers, constants)
     functions, module_constants = _definitions(body, source)
     fn = _entry(functions, entry or name, source)
     params, annotations = _parameters(fn, source)
     helpers = {key: f for key, f in functions.items() if f is not fn}
-    return Program(source, "function", name or fn.name, params, fn, _identifiers(tree),
+    return Program(source, "function", name or fn.name, params, fn, identifiers,
                    {**module_constants, **constants}, annotations, helpers)
 
 
@@ -359,8 +359,10 @@ def _reject_non_ascii(source: str) -> None:
         raise ParseError(f"syntax error: {exc}") from None
 
 
-def _check_tree(tree: ast.AST, source: str) -> None:
-    """Walk the tree once, iteratively: allowed node types, identifiers, size and depth."""
+def _check_tree(tree: ast.AST, source: str) -> set[str]:
+    """Walk the tree once, iteratively: allowed node types, identifiers, size and depth. Returns
+    every identifier the program uses (names, parameters, functions)."""
+    found: set[str] = set()
     count = 0
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
     while stack:
@@ -377,8 +379,16 @@ def _check_tree(tree: ast.AST, source: str) -> None:
             what = DESCRIBE.get(type(node), f"'{type(node).__name__}' syntax")
             raise _located(source, where, f"unsupported syntax: {what}")
         _check_node(node, source)
+        kind = type(node)
+        if kind is ast.Name:
+            found.add(node.id)
+        elif kind is ast.arg:
+            found.add(node.arg)
+        elif kind is ast.FunctionDef:
+            found.add(node.name)
         for child in ast.iter_child_nodes(node):
             stack.append((child, depth + 1, where))
+    return found
 
 
 def _check_node(node: ast.AST, source: str) -> None:
@@ -476,18 +486,6 @@ def _free_names(expr: ast.AST, source: str) -> list[str]:
             raise _located(source, n, f"name '{n.id}' is reserved for generated code")
         seen.setdefault(n.id, None)
     return list(seen)
-
-
-def _identifiers(tree: ast.AST) -> set[str]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.arg):
-            found.add(node.arg)
-        elif isinstance(node, ast.FunctionDef):
-            found.add(node.name)
-    return found
 
 
 def _parameters(fn: ast.FunctionDef, source: str) -> tuple[list[str], dict[str, str]]:
