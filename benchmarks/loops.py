@@ -1,4 +1,4 @@
-"""``loops``: rolled loops (symdiff/frontend/rolled.py), compile time against the number of steps.
+"""``loops``: loops kept loops or made array code (symdiff/frontend/rolled.py, vectorized.py).
 
     python -m benchmarks.loops [--quick]
 
@@ -7,10 +7,11 @@ plus first call (each K a fresh source, so nothing is reused; the median of a fe
 one at K=10**6 where the first call alone runs the million steps twice), and the median call against
 the hand-written gradient (a Python loop forward keeping every x, one loop backward: ``deep.py``'s
 baseline). Then the same loop on arrays (K=100, 1000 elements) against hand-written NumPy, the
-unrolled compile (rolling switched off) beside the rolled one at K=1000, Rosenbrock written as a
-loop over its terms (``x[i]``, ``x[i + 1]``, n=1000) against the vectorized hand-written code, and
-a ``while`` loop on values. Last, ``backend="numba"`` (skipped, with a note, without numba): the
-recurrence on floats and Rosenbrock's loop compiled to machine code.
+unrolled compile (``loops="unroll"``) beside the rolled one at K=1000, Rosenbrock written as a
+loop over its terms (``x[i]``, ``x[i + 1]``, n=1000) against the vectorized hand-written code,
+vectorized (the default) and kept a loop (``loops="roll"``), and a ``while`` loop on values.
+Last, ``backend="numba"`` (skipped, with a note, without numba): the recurrence on floats and
+Rosenbrock's loop compiled to machine code.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import time
 import numpy as np
 
 import symdiff
-from symdiff.frontend import rolled
 
 from .deep import by_hand
 from .rosenbrock import by_hand_numpy as rosenbrock_by_hand
@@ -108,12 +108,7 @@ def arrays(quick: bool) -> list[str]:
 
 def unrolled(quick: bool) -> list[str]:
     rolled_s = statistics.median(compile_and_call(1000)[0] for _ in range(3))
-    saved = rolled.ENABLED
-    rolled.ENABLED = False
-    try:
-        unrolled_s = compile_and_call(1000)[0]
-    finally:
-        rolled.ENABLED = saved
+    unrolled_s = compile_and_call(1000, loops="unroll")[0]
     return [f"K=1000 compile + first call: rolled {rolled_s * 1e3:.1f} ms, unrolled "
             f"{unrolled_s * 1e3:.0f} ms"]
 
@@ -134,10 +129,15 @@ def rosenbrock(quick: bool, **options) -> list[str]:
     repeat = 20 if quick else 100
     ours = median_call(lambda: g(x), repeat)
     hand = median_call(lambda: rosenbrock_by_hand(x), repeat)
-    backend = f" (backend={options['backend']!r})" if options else ""
-    return [f"Rosenbrock as a loop over x[i], x[i + 1] (n={n}){backend} | compile + first call "
+    how = "".join(f", {k}={v!r}" for k, v in options.items())
+    return [f"Rosenbrock as a loop over x[i], x[i + 1] (n={n}{how}) | compile + first call "
             f"{setup * 1e3:.1f} ms | per call {ours * 1e3:.3f} ms | vectorized by hand "
             f"{hand * 1e3:.3f} ms | ratio {ours / hand:.2g}x"]
+
+
+def rolled_rosenbrock(quick: bool) -> list[str]:
+    """The same loop kept a loop (loops="roll"): one Python step per term."""
+    return rosenbrock(quick, loops="roll")
 
 
 def while_loop(quick: bool) -> list[str]:
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args(argv)
-    for part in (floats, arrays, unrolled, rosenbrock, while_loop, native):
+    for part in (floats, arrays, unrolled, rosenbrock, rolled_rosenbrock, while_loop, native):
         for line in part(args.quick):
             print(line, flush=True)
     return 0

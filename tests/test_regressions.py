@@ -319,3 +319,16 @@ def test_dout_follows_the_inputs_precision():
     assert grads["w"].dtype == grads["x"].dtype == np.float64
     _, grads = g(x.astype(np.float32), w.astype(np.float32), dout=np.full(5, 0.5))
     assert grads["w"].dtype == grads["x"].dtype == np.float32
+
+
+def test_gradient_terms_summed_with_shared_factors_keep_masks_numbers():
+    """Terms that share the upstream gradient are summed with it taken out (adjoint._factored):
+    the masks of two maxima must add as numbers (True + True is 2, not True)."""
+    src = ("def f(x, c):\n    s = np.maximum(c ** 2, x[0]) * c + np.maximum(c ** 2, x[1]) * c\n"
+           "    return (0.5 + s) * c - np.minimum(c, x[2])\n")
+    g = symdiff.compile(src)
+    x, c = np.array([-0.4, 0.1, 0.9]), 0.6
+    value, grads = g(x, c)
+    s = 2 * c ** 3  # both maxima take c ** 2
+    assert value == pytest.approx((0.5 + s) * c - c, rel=1e-14)
+    assert grads["c"] == pytest.approx(0.5 + s + 6 * c ** 3 - 1.0, rel=1e-14)  # 8c^3 - 1/2

@@ -149,6 +149,9 @@ def test_the_counter_as_a_number_is_an_arange():
                          "        s = s + i * x[i]\n    return s\n", (np.arange(10.0),))
     assert value == 2 * 2 + 5 * 5 + 8 * 8
     assert "np.arange(2, 9, 3" in g.source and "x[2:9:3]" in g.source
+    _, value, _ = _agree("def f(x):\n    s = 0.0\n    for i in range(5):\n"
+                         "        s = s + i + x[i]\n    return s\n", (np.ones(5),))
+    assert value == 15.0
 
 
 @pytest.mark.parametrize("name", sorted(STAYS_ROLLED))

@@ -63,9 +63,12 @@ def roll(t: Any, stmt: ast.For, steps: range, var: type, retrace: tuple = ()) ->
     """Trace ``stmt`` as one rolled loop and bind its results; False (nothing changed) where
     it does not apply. ``var`` is the tracer's value class; its ``retrace`` exceptions (shapes
     needed, an input's value needed) propagate: unrolling would meet them after its budget."""
-    if not MIN_STEPS <= len(steps) <= MAX_STEPS or not isinstance(stmt.target, ast.Name):
+    if not 1 <= len(steps) <= MAX_STEPS or not isinstance(stmt.target, ast.Name) or \
+            len(steps) < MIN_STEPS and not getattr(t, "vectorize", False):
         return False
-    return _attempt(t, stmt, var, steps, retrace)
+    # A loop of one step vectorizes as one of many does (the same code for every size), but
+    # is not worth a rolled loop: it unrolls.
+    return _attempt(t, stmt, var, steps, retrace, rolls=len(steps) >= MIN_STEPS)
 
 
 def roll_while(t: Any, stmt: ast.While, var: type, retrace: tuple = ()) -> bool:
@@ -76,7 +79,7 @@ def roll_while(t: Any, stmt: ast.While, var: type, retrace: tuple = ()) -> bool:
 
 
 def _attempt(t: Any, stmt: ast.For | ast.While, var: type, steps: range | None,
-             retrace: tuple = ()) -> bool:
+             retrace: tuple = (), rolls: bool = True) -> bool:
     if not _loops_kept(t) or t.__dict__.get("_rolling") or \
             any(isinstance(n, REFUSED) for s in stmt.body for n in ast.walk(s)):
         return False
@@ -105,8 +108,8 @@ def _attempt(t: Any, stmt: ast.For | ast.While, var: type, steps: range | None,
     body, inits, frees, statics = traced
     t.graph.current_line = stmt.lineno
     results = vectorize(t.graph, body, inits, frees) if getattr(t, "vectorize", False) else None
-    if results is None and not (ENABLED and getattr(t, "roll", False)):
-        return False  # vectorizing only (a Hessian's trace): the loop unrolls
+    if results is None and not (rolls and getattr(t, "roll", False)):
+        return False  # vectorizing only (a Hessian's trace, one step): the loop unrolls
     if results is None:
         loop = t.graph.apply("loop", *inits, *frees, attrs=(body,))
         results = [t.graph.apply("loop_out", loop, attrs=(k,)) for k in range(len(body.names))]

@@ -57,7 +57,7 @@ def vectorize(graph: Graph, body: LoopBody, inits: list[int], frees: list[int]) 
         return None
     try:
         return _Vectorizer(graph, body, frees).results(inits)
-    except NotVectorizable:
+    except Exception:  # noqa: BLE001 -- NotVectorizable, or a shape no rule foresaw: stay rolled
         return None
 
 
@@ -97,6 +97,8 @@ class _Vectorizer:
         step = self._added(self._terms(node, carried), self.inner.shape(node))
         if step is None:
             return init
+        if isinstance(step, Counter):  # s = s + i
+            step = Stacked(self._arange(step), ())
         if isinstance(step, Stacked):
             return self.graph.apply("add", init, self.graph.apply("sum", step.node,
                                                                   attrs=((0,), False)))
