@@ -227,8 +227,8 @@ def _factored(graph: Graph, terms: list[int]) -> int | None:
     operations on a ``g`` that has underflowed to a subnormal number, each of which costs the
     processor many times a normal one)."""
     products = [_product(graph, t) for t in terms]
-    if any(p is None for p in products):
-        return None
+    if any(p is None or any(_boolean(graph, f) for f in p[1]) for p in products):
+        return None  # masks multiply as booleans (True * True + True is True): left as they are
     common = list(products[0][1])
     for _, factors in products[1:]:
         common = [f for f in common if f in factors and factors.count(f) >= common.count(f)]
@@ -241,8 +241,6 @@ def _factored(graph: Graph, terms: list[int]) -> int | None:
         for f in common:
             rest.remove(f)
         coefficient = _multiplied(graph, rest)
-        if _boolean(graph, coefficient):  # a bare mask: True + True is True, -True an error
-            coefficient = graph.apply("float", coefficient)
         if total is None:
             total = graph.apply("neg", coefficient) if negative else coefficient
         else:
