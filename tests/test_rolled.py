@@ -229,20 +229,21 @@ BINARY = ("({0}) + ({1})", "({0}) - ({1})", "({0}) * ({1})", "({0}) / (1 + ({1})
 LEAVES = ("a", "b", "y", "x[i]", "x[i + 1]", "0.1 * i", "1.5")
 
 
-def _expressions(depth: int):
-    leaf = st.sampled_from(LEAVES)
+def expressions(depth: int, leaves=LEAVES, unary=UNARY, binary=BINARY):
+    """Random expression texts of ``leaves`` (tests/test_vectorized.py draws its own)."""
+    leaf = st.sampled_from(leaves)
     if depth == 0:
         return leaf
-    inner = _expressions(depth - 1)
-    return st.one_of(leaf, st.tuples(st.sampled_from(UNARY), inner).map(lambda p: p[0].format(p[1])),
-                     st.tuples(st.sampled_from(BINARY), inner, inner)
+    inner = expressions(depth - 1, leaves, unary, binary)
+    return st.one_of(leaf, st.tuples(st.sampled_from(unary), inner).map(lambda p: p[0].format(p[1])),
+                     st.tuples(st.sampled_from(binary), inner, inner)
                      .map(lambda p: p[0].format(p[1], p[2])))
 
 
 @st.composite
 def loop_programs(draw):
     steps = draw(st.integers(2, 4))
-    first, second = draw(_expressions(3)), draw(_expressions(3))
+    first, second = draw(expressions(3)), draw(expressions(3))
     branch = draw(st.sampled_from(["", "        if i == 1:\n            b = b * 0.5\n",
                                    "        if a > b:\n            a = a * 0.5\n"]))
     source = (f"def f(a, b, x, y):\n    for i in range({steps}):\n"

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import symdiff
 from symdiff.check import numeric_gradient
+from test_rolled import expressions
 
 ROSENBROCK = """def f(x):
     s = 0.0
@@ -196,20 +197,10 @@ BINARY = ("({0}) + ({1})", "({0}) - ({1})", "({0}) * ({1})", "({0}) / (1 + ({1})
 LEAVES = ("c", "x[i]", "x[i + 1]", "x[2 * i]", "X[i, 1]", "0.1 * i", "1.5")
 
 
-def _expressions(depth: int):
-    leaf = st.sampled_from(LEAVES)
-    if depth == 0:
-        return leaf
-    inner = _expressions(depth - 1)
-    return st.one_of(leaf, st.tuples(st.sampled_from(UNARY), inner).map(lambda p: p[0].format(p[1])),
-                     st.tuples(st.sampled_from(BINARY), inner, inner)
-                     .map(lambda p: p[0].format(p[1], p[2])))
-
-
 @st.composite
 def sum_programs(draw):
     steps = draw(st.integers(2, 5))
-    first, second = draw(_expressions(3)), draw(_expressions(3))
+    first, second = draw(expressions(3, LEAVES, UNARY, BINARY)), draw(expressions(3, LEAVES, UNARY, BINARY))
     update = draw(st.sampled_from(["s = s + {0}", "s -= {0}", "s += {0}\n        t = t - {1}"]))
     body = update.format(first, second)
     source = (f"def f(x, X, c):\n    s = 0.5\n    t = 0.0\n    for i in range({steps}):\n"
