@@ -11,6 +11,7 @@ multiplications by one. Only nodes on a path from a requested input to the outpu
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from ..ir.graph import Graph, broadcast_shapes
@@ -96,6 +97,7 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
     on_path = graph.ancestors(outputs) & graph.descendants(wrt_nodes)
     on_path -= shift_invariant_maxes(graph, outputs)
     adjoints: dict[int, int] = {}
+    gradients: set[int] = set(seeds)  # sums of gradient terms: factors never taken apart
     pending: dict[int, list[int]] = {}
     for output, seed in zip(outputs, seeds):
         if output in on_path:
@@ -114,8 +116,11 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
                 sent.append((node.args[position], contribution))
             pending.pop(node_id)
         else:
-            upstream = _sum(graph, pending.pop(node_id))
+            terms = pending.pop(node_id)
+            upstream = _sum(graph, terms, gradients)
             adjoints[node_id] = upstream
+            if len(terms) > 1:
+                gradients.add(upstream)
             if node.op == "loop_out":
                 results.setdefault(node.args[0], {})[node.attrs[0]] = upstream
                 pending.setdefault(node.args[0], [])
@@ -209,9 +214,9 @@ def _shares_memory(graph: Graph, n: int, handed_out: set[int]) -> bool:
         n = graph[n].args[0]
 
 
-def _sum(graph: Graph, terms: list[int]) -> int:
+def _sum(graph: Graph, terms: list[int], gradients: AbstractSet[int] = frozenset()) -> int:
     if len(terms) > 1 and all(graph.shape(t) in ((), None) for t in terms):
-        factored = _factored(graph, terms)
+        factored = _factored(graph, terms, gradients)
         if factored is not None:
             return factored
     total = terms[0]
@@ -220,13 +225,15 @@ def _sum(graph: Graph, terms: list[int]) -> int:
     return total
 
 
-def _factored(graph: Graph, terms: list[int]) -> int | None:
+def _factored(graph: Graph, terms: list[int], gradients: AbstractSet[int]) -> int | None:
     """Numbers' gradient terms that share factors (``cos(x) * (y * g)`` and ``-(y * (s * g))``),
     summed with the shared factors taken out (``(cos(x) - s) * y * g``): one product by the
     upstream gradient ``g`` instead of one per term, as backprop by hand writes it (and fewer
     operations on a ``g`` that has underflowed to a subnormal number, each of which costs the
-    processor many times a normal one)."""
-    products = [_product(graph, t) for t in terms]
+    processor many times a normal one). A node of ``gradients`` (a sum of terms already made)
+    is one factor: its own product is not taken apart, or each step would multiply again what
+    the step before it did."""
+    products = [_product(graph, t, gradients) for t in terms]
     if any(p is None or any(_boolean(graph, f) for f in p[1]) for p in products):
         return None  # masks multiply as booleans (True * True + True is True): left as they are
     common = list(products[0][1])
@@ -253,16 +260,19 @@ def _factored(graph: Graph, terms: list[int]) -> int | None:
 MAX_FACTORS = 8  # a longer product is left as it is (x * x * ... shares its factors: no blowup)
 
 
-def _product(graph: Graph, t: int) -> tuple[bool, list[int]] | None:
-    """``t`` as plus or minus a product: (negated, its factors), through ``mul`` and ``neg``;
-    None past :data:`MAX_FACTORS` (the walk would repeat shared factors)."""
+def _product(graph: Graph, t: int, gradients: AbstractSet[int]) -> tuple[bool, list[int]] | None:
+    """``t`` as plus or minus a product: (negated, its factors), through ``mul`` and ``neg``
+    (not into ``gradients``); None past :data:`MAX_FACTORS` (the walk would repeat shared
+    factors)."""
     negative, factors, stack = False, [], [t]
     while stack:
         if len(factors) + len(stack) > MAX_FACTORS:
             return None
         n = stack.pop()
         node = graph[n]
-        if node.op == "neg":
+        if n in gradients:
+            factors.append(n)
+        elif node.op == "neg":
             negative = not negative
             stack.append(node.args[0])
         elif node.op == "mul":
