@@ -8,7 +8,6 @@ cached, as a JIT would.
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import math
 import os
@@ -18,6 +17,7 @@ import numpy as np
 
 from .codegen import emit, native
 from .collector import without_collector
+from .dispatch import float_dispatcher
 from .ad.adjoint import Backward, differentiate
 from . import general
 from .errors import InputError, SymdiffError
@@ -149,6 +149,7 @@ class Compiled:
             return None
         self._traces[0] += 1
         graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
+        graph.python_steps = not self.native
         graph.program_inputs = frozenset(graph.inputs)
         check_graph_sizes(graph, 4 if single else 8)  # before any code runs or memory is asked
         backward, extra = self._derivatives(graph, seeded)
@@ -325,8 +326,8 @@ class Compiled:
                 self._fast = spec.scalar_function  # no dispatcher: its body is the math twin's
             elif spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
-                self.__class__ = _float_dispatcher(
-                    self.program.name, self.params,
+                self.__class__ = float_dispatcher(
+                    Compiled, self.program.name, self.params,
                     function_text(text, self.program.name + "_scalar", tree), namespace)
         return spec.scalar_function
 
@@ -540,55 +541,7 @@ class Compiled:
 
 
 # ==================================================================== helpers
-# ==================================================================== helpers (calling)
-DISPATCH_TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwargs):
-    try:
-        if {all_floats} and dout is None and not _rest and not _kwargs:
-{body}
-    except _FALL_BACK:
-        pass
-    return _general(_self, ({params},), _rest, dout, _kwargs)
-"""
-
-
-def _float_dispatcher(name: str, params: list[str], scalar_source: str, namespace: dict) -> type:
-    """A subclass of Compiled whose ``__call__`` *is* the math twin, behind one
-    ``type(a) is float`` check per input: one Python frame per call, which matters when a call
-    is a few hundred nanoseconds. The inputs are the program's own parameters, so keywords bind
-    as fast as positions (an input given twice is Python's own TypeError, naming the program).
-    Anything else (arrays, a missing or extra input, ``dout``, a math domain error) goes to the
-    general path, which reports the problem or computes with NumPy.
-
-    The body is the already verified math twin's; the parameter names are the program's,
-    checked by the frontend, which also keeps them from starting with '_', so they cannot
-    collide with the dispatcher's own names.
-    """
-    lines = scalar_source.splitlines()[1:]
-    if lines and lines[0].strip().startswith('"""'):
-        lines = lines[1:]  # the docstring
-    text = DISPATCH_TEMPLATE.format(
-        name=name, defaults=", ".join(f"{p}=_MISSING" for p in params), params=", ".join(params),
-        all_floats=" and ".join(f"_type({p}) is _float" for p in params),
-        body="\n".join("            " + line if line else "" for line in lines))
-    scope = dict(namespace, _MISSING=_MISSING, _general=_call_general, _type=type, _float=float,
-                 _FALL_BACK=(TypeError, ValueError, OverflowError, ZeroDivisionError))
-    exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
-    return type("Compiled", (Compiled,), {"__call__": scope[name], "__module__": __name__})
-
-
-_MISSING = object()  # an input the float dispatcher was not given
-
-
-def _call_general(self, values: tuple, rest: tuple, dout: Any, kwargs: dict):
-    """The float dispatcher's way out: the call as the user made it, to the general path (the
-    inputs it bound by name are passed back by name, so errors read the same)."""
-    given = {p: v for p, v in zip(self.params, values) if v is not _MISSING}
-    if rest:
-        raise InputError(f"{self.program.name}() takes {len(self.params)} inputs "
-                         f"({', '.join(self.params)}), got {len(given) + len(rest)}")
-    return Compiled.__call__(self, dout=dout, **given, **kwargs)
-
-
+@without_collector  # parsing too allocates an object per syntax node
 def compile(fn_or_source, wrt=None, name: str | None = None,  # noqa: A001
             shapes: dict[str, tuple] | None = None, backend: str = "numpy",
             loops: str = "vectorize") -> Compiled:

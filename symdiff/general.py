@@ -34,7 +34,7 @@ def module_text(compiled: Any, spec: Specialization, check: bool, sized: bool = 
     parts = [main]
     if compiled.has_layers:
         graph = trace(program, spec.shapes, spec.kinds, **compiled.loop_options())
-        graph.single = spec.graph.single
+        graph.single, graph.python_steps = spec.graph.single, spec.graph.python_steps
         graph.program_inputs = frozenset(graph.inputs)
         graph.decision_sizes = spec.graph.decision_sizes
         parts.append(emit.layers(program, graph, compiled.wrt))
@@ -50,7 +50,7 @@ def traced_at(compiled: Any, spec: Specialization, shapes: dict,
     """A specialization like ``spec`` at other input shapes (a probe: no module is loaded;
     ``decisions`` maps its sizes to the traced ones for size-dependent choices)."""
     graph = trace(compiled.program, shapes, spec.kinds, **compiled.loop_options())
-    graph.single = spec.graph.single
+    graph.single, graph.python_steps = spec.graph.single, spec.graph.python_steps
     graph.program_inputs = frozenset(graph.inputs)
     graph.decision_sizes = decisions or {}
     check_graph_sizes(graph, 4 if graph.single else 8)

@@ -33,12 +33,14 @@ class Emitted:
 
 def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list[str],
                    extra_params: list[str], docstring: str,
-                   spellings: tuple[str, ...] = ("numpy", "math")) -> Emitted:
+                   spellings: tuple[str, ...] = ("numpy", "math"),
+                   floats: bool | None = None) -> Emitted:
     """``name(...)`` (NumPy, or ``xp``: the array API) and ``name_scalar`` (``math``, when every
     value is a float) for a differentiated graph; ``spellings`` picks which to write.
 
     ``extra_params`` are inputs the differentiation added (``dout``, or the vectors of a
-    Hessian-vector product); they follow the program's own parameters.
+    Hessian-vector product); they follow the program's own parameters. ``floats``: whether
+    :func:`scalar_ok` holds, when the caller knows already.
     """
     params = list(program.params) + list(extra_params)
     spec = _spec(program, graph, backward, program.name, params, docstring)
@@ -56,7 +58,7 @@ def value_and_grad(program: Program, graph: Graph, backward: Backward, wrt: list
         writer = codegen.FunctionWriter(graph, spec, _reserved(program), mode=array_spelling)
         functions.append(writer.function())
         helpers |= writer.helpers
-    scalar = "math" in spellings and scalar_ok(graph, backward)
+    scalar = "math" in spellings and (scalar_ok(graph, backward) if floats is None else floats)
     if scalar:
         spec.name = program.name + "_scalar"
         spec.docstring = "The same for Python floats, computed with the math module."
@@ -70,7 +72,7 @@ def specialization_module(program: Program, spec, wrt: list[str], spelling: str)
     """The module of one traced and differentiated specialization (compiler.py's: its graph,
     backward, extra parameters and docstring), in one spelling."""
     part = value_and_grad(program, spec.graph, spec.backward, wrt, spec.extra, spec.docstring,
-                          (spelling,))
+                          (spelling,), spec.scalar_ok)
     return module_text(program, [part])
 
 

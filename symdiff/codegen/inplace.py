@@ -142,8 +142,10 @@ class InPlacePlan:
     def big(self, n: int) -> bool:
         """A large array of the program's float dtype (not a 0-d result: NumPy hands those back
         as scalars, which cannot be written into)."""
+        if not self.enabled:
+            return False
         shape = self.graph.decision_shape(self.graph.shape(n))
-        return self.enabled and bool(shape) and math.prod(shape) >= MIN_SIZE \
+        return bool(shape) and math.prod(shape) >= MIN_SIZE \
             and self.classes.get(n) == "F"
 
     def needs_line(self, n: int) -> bool:

@@ -261,10 +261,12 @@ class FunctionWriter:
             node = graph[n]
             if node.op in ("input", "const") or n in self.given:
                 continue
-            inline = [a for a in node.args if a not in self.names]
-            depth[n] = 1 + max((depth.get(a, 0) for a in inline), default=0)
-            self.quiet[n] = n in masked or OPS[node.op].quiet and self.mode == "numpy" or \
-                any(self.quiet.get(a, False) for a in inline)
+            deepest, quiet = 0, n in masked or OPS[node.op].quiet and self.mode == "numpy"
+            for a in node.args:  # (one loop: this runs for every node of large programs)
+                if a not in self.names:  # printed inline
+                    deepest = max(deepest, depth.get(a, 0))
+                    quiet = quiet or self.quiet.get(a, False)
+            depth[n], self.quiet[n] = 1 + deepest, quiet
             self.text[n] = self._render(n)
             self.inplace.note_reads(n)
             host = self.inplace.host(n)

@@ -53,6 +53,8 @@ ALLOWED_EXPR = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.
 ALLOWED_STMT = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign,
                 ast.Return, ast.For, ast.Expr, ast.Pass, ast.If, ast.While, ast.Break,
                 ast.Continue)
+ALLOWED_NODES = ALLOWED_EXPR + ALLOWED_STMT
+ALLOWED_TYPES = frozenset(ALLOWED_NODES)  # a set lookup first: cheaper than isinstance
 
 DESCRIBE = {
     ast.SetComp: "a set comprehension",
@@ -375,19 +377,23 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
         if depth > MAX_DEPTH:
             raise _located(source, where, f"expression is nested too deeply (more than "
                            f"{MAX_DEPTH} levels)")
-        if not isinstance(node, ALLOWED_EXPR + ALLOWED_STMT):
-            what = DESCRIBE.get(type(node), f"'{type(node).__name__}' syntax")
+        kind = type(node)
+        if kind not in ALLOWED_TYPES and not isinstance(node, ALLOWED_NODES):
+            what = DESCRIBE.get(kind, f"'{kind.__name__}' syntax")
             raise _located(source, where, f"unsupported syntax: {what}")
         _check_node(node, source)
-        kind = type(node)
         if kind is ast.Name:
             found.add(node.id)
         elif kind is ast.arg:
             found.add(node.arg)
         elif kind is ast.FunctionDef:
             found.add(node.name)
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1, where))
+        for name in node._fields:  # ast.iter_child_nodes, without its two generators
+            child = getattr(node, name, None)
+            if isinstance(child, ast.AST):
+                stack.append((child, depth + 1, where))
+            elif isinstance(child, list):
+                stack.extend((c, depth + 1, where) for c in child if isinstance(c, ast.AST))
     return found
 
 

@@ -186,19 +186,24 @@ class Tracer(Statements):
     def evaluate(self, root: ast.AST) -> Any:
         """Evaluate an expression bottom-up with an explicit stack (no recursion)."""
         results: dict[int, Any] = {}
-        stack: list[tuple[ast.AST, bool]] = [(root, False)]
+        # (node, its operands once looked at): a node is combined when its operands are done.
+        stack: list[tuple[ast.AST, list | None]] = [(root, None)]
         while stack:
-            node, ready = stack.pop()
-            kids = self._operands(node)
-            if not ready and kids:
-                stack.append((node, True))
-                stack.extend((k, False) for k in reversed(kids))
-                continue
+            node, kids = stack.pop()
+            if kids is None:
+                kids = self._operands(node)
+                if kids:
+                    stack.append((node, kids))
+                    stack.extend((k, None) for k in reversed(kids))
+                    continue
             values = [results.pop(id(k)) for k in kids]
             results[id(node)] = self._combine(node, values)
         return results[id(root)]
 
     def _operands(self, node: ast.AST) -> list[ast.AST]:
+        kind = type(node)
+        if kind is ast.Name or kind is ast.Constant:  # the most common, first
+            return []
         if isinstance(node, ast.BinOp):
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
@@ -236,6 +241,11 @@ class Tracer(Statements):
             raise self.program.error(unknown_function(self.what(func), qualified), node)
 
     def _combine(self, node: ast.AST, values: list) -> Any:
+        kind = type(node)
+        if kind is ast.Name:  # the most common, first
+            return self.lookup(node)
+        if kind is ast.BinOp:
+            return self.binop(node.op, values[0], values[1], node)
         if isinstance(node, ast.Constant):
             if isinstance(node.value, (int, float)):  # bools are static flags (keepdims=True)
                 return node.value
@@ -272,8 +282,10 @@ class Tracer(Statements):
         raise self.program.error(f"unsupported expression '{type(node).__name__}'", node)
 
     def lookup(self, node: ast.Name) -> Any:
-        if node.id in self.env:
-            return self.env[node.id]
+        try:
+            return self.env[node.id]  # (one walk of the scopes, not two)
+        except KeyError:
+            pass
         if node.id in MODULES:
             return Module(MODULES[node.id])
         if node.id == "float" and "float64" in MODULE_VALUES:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..errors import GraphShapeError
-from ..ops import OPS, evaluate_constant, is_elementwise
+from ..ops import ELEMENTWISE_KINDS, OPS, evaluate_constant
 
 Shape = tuple[int, ...] | None
 
@@ -39,9 +39,12 @@ class Node:
 
 
 COMMUTATIVE = frozenset({"add", "mul", "eq", "ne"})
+FOLDED = frozenset({"where", "neg", "log", "add", "sub", "mul", "div", "pow"})  # Graph._fold's
 
 
 def broadcast_shapes(shapes: list[Shape]) -> Shape:
+    if len(shapes) == 2 and shapes[0] == shapes[1] or len(shapes) == 1:
+        return shapes[0]  # the common case, first
     if any(s is None for s in shapes):
         return None
     ndim = max(len(s) for s in shapes)
@@ -66,7 +69,7 @@ class Graph:
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
-        self._ids: dict[Node, int] = {}
+        self._ids: dict[tuple, int] = {}  # (op, args, attrs, shape) -> node id
         self.inputs: dict[str, int] = {}          # parameter name -> input node, in order
         self.outputs: list[int] = []
         self.output_names: list[str | None] = []
@@ -74,6 +77,9 @@ class Graph:
         self.lines: dict[int, int] = {}            # node -> source line that created it
         self.current_line: int | None = None
         self.single = False                        # traced for float32 arrays
+        # Rolled loops' scalar steps may run on Python floats in NumPy code (codegen/loops.py);
+        # not for code numba compiles, which has no float() of an array.
+        self.python_steps = False
         self.program_inputs: frozenset[str] = frozenset()  # the inputs when tracing ended
         # Probe traces of a sized module (codegen/sizes.py): probe size -> traced size, so
         # that decisions taken on sizes (buffer reuse, blocks) are the traced call's.
@@ -97,14 +103,16 @@ class Graph:
 
     def intern(self, node: Node) -> int:
         """Return the id of ``node``, adding it if no equal node exists yet."""
-        found = self._ids.get(node)
+        # Keyed by a plain tuple: its hash and equality run in C (a dataclass's are Python).
+        key = (node.op, node.args, node.attrs, node.shape)
+        found = self._ids.get(key)
         if found is None and node.op in COMMUTATIVE:
-            found = self._ids.get(Node(node.op, node.args[::-1], node.attrs, node.shape))
+            found = self._ids.get((node.op, node.args[::-1], node.attrs, node.shape))
         if found is not None:
             return found
         self.nodes.append(node)
         new_id = len(self.nodes) - 1
-        self._ids[node] = new_id
+        self._ids[key] = new_id
         if self.current_line is not None:
             self.lines[new_id] = self.current_line
         return new_id
@@ -128,8 +136,9 @@ class Graph:
         spec = OPS[op]
         if spec.arity >= 0 and len(args) != spec.arity:
             raise TypeError(f"{op} takes {spec.arity} arguments, got {len(args)}")
-        if is_elementwise(op):
-            shape = broadcast_shapes([self.shape(a) for a in args])
+        if spec.kind in ELEMENTWISE_KINDS:
+            nodes = self.nodes
+            shape = broadcast_shapes([nodes[a].shape for a in args])
             folded = self._fold(op, args, shape)
             if folded is not None:
                 return folded
@@ -140,8 +149,13 @@ class Graph:
     def _fold(self, op: str, args: tuple[int, ...], shape: Shape) -> int | None:
         """Constant folding and the algebraic identities that keep gradients free of 0s and 1s."""
         nodes = [self.nodes[a] for a in args]
-        if all(n.is_const for n in nodes) and OPS[op].kind in ("elementwise", "compare"):
+        constants = 0
+        for n in nodes:
+            constants += n.op == "const"
+        if constants == len(nodes) and OPS[op].kind in ("elementwise", "compare"):
             return self.const(evaluate_constant(op, [n.value for n in nodes]))
+        if op not in FOLDED:
+            return None
 
         def keep(node_id: int) -> int | None:
             # An identity may drop an operand only if that does not change the result's shape.
@@ -180,21 +194,10 @@ class Graph:
             if nodes[1].op == "neg":
                 return self.apply("add", a, nodes[1].args[0])
         elif op == "mul":
-            for x, y in ((a, b), (b, a)):
-                if self.is_const(y, 1.0):
-                    return keep(x)
-                if self.is_const(y, -1.0) and keep(x) is not None:
-                    return self.apply("neg", x)
-            for x, y in ((a, b), (b, a)):
-                inner = self.nodes[y]
-                if self.is_const(x) and inner.op == "mul" and keep_shape(self, y, b if y == b
-                                                                         else a):
-                    # c1 * (u * c2) -> (c1 * c2) * u: constants meet and fold.
-                    u, v = inner.args
-                    if self.is_const(v):
-                        return self.apply("mul", self.apply("mul", x, v), u)
-                    if self.is_const(u):
-                        return self.apply("mul", self.apply("mul", x, u), v)
+            if nodes[0].op == "const" or nodes[1].op == "const":
+                folded = self._fold_constant_factor(a, b, keep)
+                if folded is not None:
+                    return folded
             # Pull negations out of products so that they meet and cancel: -(a * -b) is a * b.
             if nodes[0].op == "neg" and nodes[1].op == "neg":
                 return self.apply("mul", nodes[0].args[0], nodes[1].args[0])
@@ -214,6 +217,25 @@ class Graph:
         elif op == "pow":
             if self.is_const(b, 1.0):
                 return keep(a)
+        return None
+
+    def _fold_constant_factor(self, a: int, b: int, keep) -> int | None:
+        """``a * b`` where one is a constant: 1 and -1 drop out, constants meet."""
+        for x, y in ((a, b), (b, a)):
+            if self.is_const(y, 1.0):
+                return keep(x)
+            if self.is_const(y, -1.0) and keep(x) is not None:
+                return self.apply("neg", x)
+        for x, y in ((a, b), (b, a)):
+            inner = self.nodes[y]
+            if self.is_const(x) and inner.op == "mul" and keep_shape(self, y, b if y == b
+                                                                     else a):
+                # c1 * (u * c2) -> (c1 * c2) * u: constants meet and fold.
+                u, v = inner.args
+                if self.is_const(v):
+                    return self.apply("mul", self.apply("mul", x, v), u)
+                if self.is_const(u):
+                    return self.apply("mul", self.apply("mul", x, u), v)
         return None
 
     def _one_plus_exp(self, node_id: int) -> int | None:
