@@ -9,7 +9,9 @@ the hand-written gradient (a Python loop forward keeping every x, one loop backw
 baseline). Then the same loop on arrays (K=100, 1000 elements) against hand-written NumPy, the
 unrolled compile (``loops="unroll"``) beside the rolled one at K=1000, Rosenbrock written as a
 loop over its terms (``x[i]``, ``x[i + 1]``, n=1000) against the vectorized hand-written code,
-vectorized (the default) and kept a loop (``loops="roll"``), and a ``while`` loop on values.
+vectorized (the default) and kept a loop (``loops="roll"``), a filter over ``x[i]`` whose steps
+carry a value (a loop on Python floats) against the same loop by hand, and a ``while`` loop on
+values.
 Last, ``backend="numba"`` (skipped, with a note, without numba): the recurrence on floats and
 Rosenbrock's loop compiled to machine code.
 """
@@ -140,6 +142,47 @@ def rolled_rosenbrock(quick: bool) -> list[str]:
     return rosenbrock(quick, loops="roll")
 
 
+def filter_by_hand(x, a):
+    """``y = a * y + sin(x[i]); s += y * y`` by hand: Python floats, the ys kept for the way back."""
+    xs, a, n = x.tolist(), float(a), len(x)
+    ys, y, s = [0.0] * n, 0.0, 0.0
+    for i in range(n):
+        y = a * y + math.sin(xs[i])
+        ys[i] = y
+        s += y * y
+    dy, dx, da = 0.0, [0.0] * n, 0.0
+    for i in range(n - 1, -1, -1):
+        dy += 2.0 * ys[i]
+        dx[i] = math.cos(xs[i]) * dy
+        da += (ys[i - 1] if i else 0.0) * dy
+        dy *= a
+    return s, np.array(dx), da
+
+
+def filter_loop(quick: bool) -> list[str]:
+    """A loop over x[i] that cannot become array code (y carries from step to step): its steps
+    run on Python floats (codegen/loops.py), as a hand-written loop would."""
+    n = 1000
+    text = (f"def filter_{next(_fresh)}(x, a):\n    y = 0.0\n    s = 0.0\n"
+            "    for i in range(len(x)):\n        y = a * y + np.sin(x[i])\n"
+            "        s = s + y * y\n    return s\n")
+    x, a = np.linspace(-1.0, 1.0, n), 0.9
+    start = time.perf_counter()
+    g = symdiff.compile(text)
+    value, grads = g(x, a)
+    setup = time.perf_counter() - start
+    expected, dx, da = filter_by_hand(x, a)
+    assert math.isclose(value, expected, rel_tol=1e-12)
+    np.testing.assert_allclose(grads["x"], dx, rtol=1e-9)
+    assert math.isclose(grads["a"], da, rel_tol=1e-9)
+    repeat = 20 if quick else 100
+    ours = median_call(lambda: g(x, a), repeat)
+    hand = median_call(lambda: filter_by_hand(x, a), repeat)
+    return [f"filter y = a * y + sin(x[i]) as a loop (n={n}) | compile + first call "
+            f"{setup * 1e3:.1f} ms | per call {ours * 1e3:.3f} ms | hand-written loop on floats "
+            f"{hand * 1e3:.3f} ms | ratio {ours / hand:.2f}x"]
+
+
 def while_loop(quick: bool) -> list[str]:
     text = (f"def grow_{next(_fresh)}(x, y):\n    while x < 1e6:\n        x = x * y + 1.0\n"
             "    return x\n")
@@ -187,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     args = parser.parse_args(argv)
-    for part in (floats, arrays, unrolled, rosenbrock, rolled_rosenbrock, while_loop, native):
+    for part in (floats, arrays, unrolled, rosenbrock, rolled_rosenbrock, filter_loop, while_loop,
+                 native):
         for line in part(args.quick):
             print(line, flush=True)
     return 0

@@ -116,8 +116,9 @@ def module_text(program: Program, parts: list[Emitted]) -> str:
     summary = f"{program.name}: value and gradients, as plain NumPy."
     helpers = set().union(*(p.helpers for p in parts))
     functions = [f for p in parts for f in p.functions]
-    text = codegen.module(functions, helpers, codegen.header(program.source, summary),
-                          any(p.scalar for p in parts))
+    # The math twin, or a rolled loop's steps on floats (codegen/loops.py) in NumPy code.
+    uses_math = any(p.scalar for p in parts) or any("math." in f for f in functions)
+    text = codegen.module(functions, helpers, codegen.header(program.source, summary), uses_math)
     name = program.name
     defined = [name, f"{name}_scalar", f"{name}_forward", f"{name}_backward", f"_{name}_block",
                "check_gradients", "_sample"]

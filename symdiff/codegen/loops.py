@@ -22,6 +22,11 @@ The body's statements come from writers of the body graph (the same ``FunctionWr
 function's, sharing its names): one prints the forward step, one the backward step. The tape holds
 the values of each step that the backward step reads (``x_tape[i]``): arrays of shape (K, ...)
 where the shapes and dtype are known, Python lists otherwise (floats in the ``math`` twin).
+
+A step of NumPy code whose values are all numbers (``y = a * y + np.sin(x[i])``) runs on Python
+floats, spelled with ``math``: NumPy's scalar arithmetic costs many times a float's. Before the
+loop the numbers it reads become floats (``a_1 = float(a)``) and the arrays it indexes lists
+(``x_list = x.tolist()``); the gradients of those arrays are still added into arrays.
 """
 
 from __future__ import annotations
@@ -50,8 +55,10 @@ class LoopText:
         grads = [n for n in w.nodes if w.graph[n].op == "loop_grad" and w.graph[n].args[0] == loop]
         self._grad_id = grads[0] if grads else None
         self.grad = w.graph[grads[0]].attrs[0] if grads else None
-        # The math twin (Python floats) keeps only the carried values and computes the rest of
-        # a step again going back: a float costs more to keep than to compute (as by hand).
+        # How the steps are spelled: as the function, or with math on floats (python_step).
+        self.mode = "math" if python_step(w, self.body, self.grad) else w.mode
+        # On floats, a step keeps only the carried values and computes the rest of a step again
+        # going back: a float costs more to keep than to compute (as by hand).
         self.recompute = w.mode == "math"
         self.residuals = _residuals(self.body, self.grad.backward, self.recompute) \
             if self.grad else []
@@ -66,6 +73,7 @@ class LoopText:
         self.vars = [w.namer.claim(name) for name in self.body.names]
         self.prelude: list[str] = []
         self.args = [_named(w, a, self.prelude) for a in self.node.args]
+        self.given_args = list(self.args)  # (self.args: as floats and lists, for such a step)
         self.tapes: dict[int, str] = {}
         self.classes = _classes(w, self.node, self.body)
         self.fw = None
@@ -89,8 +97,9 @@ class LoopText:
     # ------------------------------------------------------------ the forward loop
     def forward(self, name: str) -> list[str]:
         w, body, inner = self.w, self.body, self.body.graph
+        floats = self._as_floats()
         test, given = self._test()
-        fw = _writer(w, inner, [], {}, {}, given)
+        fw = _writer(w, inner, [], {}, {}, given, mode=self.mode)
         self._name_inputs(fw, self.vars)
         for r in self.residuals:
             if r in fw.uses and inner[r].op != "input":
@@ -102,7 +111,7 @@ class LoopText:
         out = [f"# {body.header}: a loop kept rolled" +
                (f" (at most {body.cap:,} steps)" if self.counting else "") +
                (", keeping a tape of each step for the backward loop" if self.tapes else "")]
-        out += self.prelude
+        out += self.prelude + floats
         copy = " * 1.0" if self.counting and w.mode != "math" else ""  # no steps: not the input
         out += [f"{v} = {a}{copy}" for v, a in zip(self.vars, self.args[:len(body.carried)])]
         out += [f"{tape} = {self._allocate(r)}" for r, tape in self.tapes.items()]
@@ -168,6 +177,8 @@ class LoopText:
         w, body = self.w, self.body
         out: list[str] = []
         seeds = [_named(w, a, out) for a in node.args[1 + len(self.node.args):]]
+        if w.inplace.split or not self.fw:  # a backward function of its own (the layer API)
+            out += self._as_floats()
         bw, loads, sparse = self._backward_writer()
         _, lines = bw.body()
         w.helpers |= bw.helpers
@@ -193,6 +204,8 @@ class LoopText:
         last = f"{self.count} - 1" if self.counting else len(body.steps) - 1
         out.append(f"for {self.index} in range({last}, -1, -1):")
         out += bw._guarded(step)
+        if self.mode != w.mode:  # a step on floats added into lists
+            out += [f"{sums[name]} = np.array({sums[name]})" for name in sparse]
         for n in w.nodes:
             if w.graph[n].op == "loop_grad_out" and w.graph[n].args[0] == self._grad_id:
                 p = w.graph[n].attrs[0]
@@ -211,7 +224,7 @@ class LoopText:
             del wrt[name]
             wrt.update({f"{name}_at{k}": inner[leaf].args[0] for k, leaf in enumerate(leaves)})
         bw = _writer(w, inner, wrt, backward.adjoints, backward.origin, loads,
-                     [] if self.recompute else None)
+                     [] if self.recompute else None, self.mode)
         bw.text.update({r: self.fw.text[r] for r in loads if r in self.fw.text})
         self.dvars = [w.namer.fresh("d" + name) for name in body.names]
         self._name_inputs(bw, [loads.get(inner.inputs[c], c) for c in body.carried])
@@ -230,7 +243,12 @@ class LoopText:
         # handed out must not be the caller's array.
         passes = any(inner[g].op == "input" for g in bw.spec.grads.values())
         copy = " * 1.0" if w.mode != "math" and (passes or self.counting) else ""
-        out += [f"{d} = {s}{copy if s.isidentifier() else ''}" for d, s in zip(self.dvars, seeds)]
+        if self.mode != w.mode:  # a step on floats: float(dout) is a float, and a copy
+            out += [f"{d} = float({s})" if s.isidentifier() else f"{d} = {s}"
+                    for d, s in zip(self.dvars, seeds)]
+        else:
+            out += [f"{d} = {s}{copy if s.isidentifier() else ''}"
+                    for d, s in zip(self.dvars, seeds)]
         zeros = self.counting and w.mode == "numpy" and not body.generic  # no step: its shape
         out += [f"{s} = {self._zeros(name) if name in sparse or zeros else '0.0'}"
                 for name, s in sums.items()]
@@ -247,6 +265,28 @@ class LoopText:
         return lines
 
     # ------------------------------------------------------------ pieces
+    def _as_floats(self) -> list[str]:
+        """For a step on floats: the arguments as floats (``a_1 = float(a)``; a carried one is
+        assigned ``float(y0)``) and the arrays it indexes as lists (``x_list = x.tolist()``);
+        the lines making them (``self.args`` names them after)."""
+        if self.mode == self.w.mode:
+            return []
+        w, body, inner = self.w, self.body, self.body.graph
+        lines = []
+        for k, (name, node_id) in enumerate(zip(body.carried + body.free, self.node.args)):
+            text = self.args[k] = self.given_args[k]
+            if w.graph[node_id].op == "const":
+                continue
+            if inner.shape(inner.inputs[name]) != ():
+                self.args[k] = w.namer.fresh(f"{text}_list")
+                lines.append(f"{self.args[k]} = {text}.tolist()")
+            elif k < len(body.carried):
+                self.args[k] = f"float({text})"
+            else:
+                self.args[k] = w.namer.fresh(text)
+                lines.append(f"{self.args[k]} = float({text})")
+        return lines
+
     def _name_inputs(self, writer, carried: list[str]) -> None:
         inner, body = self.body.graph, self.body
         for name, var in zip(body.carried, carried):
@@ -274,7 +314,7 @@ class LoopText:
         shape = inner.shape(r)
         count = len(self.body.steps)
         kind = self.classes.get(r)
-        if w.mode == "math":
+        if self.mode == "math":
             return f"[0.0] * {count}"
         if w.mode != "numpy" or shape is None or kind not in ("F", "B"):
             return f"[None] * {count}"
@@ -300,6 +340,8 @@ class LoopText:
 
     def _zeros(self, name: str) -> str:
         shape = self.body.graph.shape(self.body.graph.inputs[name])
+        if self.mode != self.w.mode:
+            return f"[0.0] * {shape[0]}"  # a step on floats: a list, an array after the loop
         return f"np.zeros({shape}{', dtype=np.float32' if self.w.graph.single else ''})"
 
     def _zero(self, k: int) -> str:
@@ -309,6 +351,82 @@ class LoopText:
         prefix = "xp" if self.w.mode == "xp" else "np"
         dtype = ", dtype=np.float32" if self.w.graph.single and prefix == "np" else ""
         return f"{prefix}.zeros({tuple(shape)}{dtype})"
+
+
+# Ops whose math spelling gives NumPy's float64 answer for every input, inf and nan included,
+# and never raises (math.sin(inf), 1.0 / 0.0 and math.exp(1000.0) raise; max() drops a nan).
+SAME_ON_FLOATS = frozenset({
+    "add", "sub", "mul", "neg", "abs", "copy", "float", "sum_like", "ones_like", "tanh",
+    "arctan", "arctan2", "arcsinh", "copysign", "hypot", "deg2rad", "rad2deg", "where", "eq",
+    "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "logical_and", "logical_or",
+    "logical_not", "logical_xor"})
+
+
+# Ops whose math spelling gives NumPy's answer wherever this condition holds (and NumPy's
+# spelling is used where it does not): math.log(t) if t > 0.0 else np.log(t).
+GUARDS = {
+    "div": "{1}", "reciprocal": "{0}", "exp": "{0} < 709.0", "expm1": "{0} < 709.0",
+    "sigmoid": "{0} > -709.0", "cosh": "-709.0 < {0} < 709.0", "sinh": "-709.0 < {0} < 709.0",
+    "sin": "math.isfinite({0})", "cos": "math.isfinite({0})", "tan": "math.isfinite({0})",
+    "log": "{0} > 0.0", "log2": "{0} > 0.0",
+    "log10": "{0} > 0.0", "log1p": "{0} > -1.0", "sqrt": "{0} >= 0.0",
+}
+
+
+def guarded(op: str) -> str:
+    """The spelling of ``op`` in a step on floats: its math spelling, guarded (:data:`GUARDS`);
+    outside the guard NumPy's, on NumPy numbers (``1.0 / np.float64(t)`` is inf, not an error)."""
+    spec = OPS[op]
+    if op not in GUARDS:
+        return spec.math
+    numbers = spec.numpy.format(*("np.float64({%d})" % k for k in range(spec.arity)))
+    return f"{spec.math} if {GUARDS[op]} else {numbers}"
+
+
+def python_step(w, body, grad) -> bool:
+    """Whether the steps of a loop of NumPy code run on Python floats: every value a step
+    computes, going forward and back, is a number of an op in :data:`SAME_ON_FLOATS` or
+    :data:`GUARDS`, and the arrays it reads are 1-d, read at one position each (``x[i]``,
+    ``x[i + 1]``) and given their gradient there."""
+    graph, inner = w.graph, body.graph
+    if w.mode != "numpy" or not graph.python_steps or graph.single or body.generic \
+            or body.steps is None:
+        return False
+    counters = {inner.inputs[name] for name, _, _ in body.counters}
+    arrays = set()
+    for k, name in enumerate(body.carried + body.free):
+        shape = inner.shape(inner.inputs[name])
+        if shape == ():
+            continue
+        if k < len(body.carried) or shape is None or len(shape) != 1:
+            return False
+        arrays.add(inner.inputs[name])
+    roots = list(inner.outputs)
+    for name, g in (grad.backward.step.items() if grad is not None else ()):
+        if g is not None and inner.inputs[name] in arrays:
+            leaves = _scatters(inner, g, counters)
+            if not leaves:
+                return False
+            roots += [inner[leaf].args[0] for leaf in leaves]
+        elif g is not None:
+            roots.append(g)
+    for n in inner.ancestors(roots):
+        node = inner[n]
+        if node.op in ("input", "const") or node.op == "index" and node.args[0] in arrays \
+                and _one_position(node, counters):
+            continue
+        same = node.op in SAME_ON_FLOATS or node.op in GUARDS or \
+            node.op == "pow" and inner.is_const(node.args[1], 2.0)
+        if node.shape != () or not same or any(a in arrays for a in node.args):
+            return False  # (the math spelling of a square is x * x: inf, not OverflowError)
+    return True
+
+
+def _one_position(node, counters: set[int]) -> bool:
+    """``x[i]``, ``x[i + 1]`` or ``x[2]``: one position of a 1-d array."""
+    items = node.attrs[0]
+    return len(items) == 1 and (items[0][0] == "int" or items[0][0] == "array"
+                                and all(a in counters for a in node.args[1:]))
 
 
 def _scatters(inner, g: int | None, counters: set[int]) -> list[int] | None:
@@ -361,14 +479,17 @@ def _assignment(targets: list[str], values: list[str]) -> list[str]:
 
 
 def _writer(w, graph, grads: dict, adjoints: dict, origin: dict, given: dict | None = None,
-            outputs: list | None = None):
-    """A writer of the body graph that shares ``w``'s names and spelling, never reusing buffers
-    (the tape and the next step read what a step computed). With ``outputs=[]`` it prints the
-    forward values the gradients read among the backward statements (computed again)."""
+            outputs: list | None = None, mode: str | None = None):
+    """A writer of the body graph that shares ``w``'s names, in ``w``'s spelling or ``mode``,
+    never reusing buffers (the tape and the next step read what a step computed). With
+    ``outputs=[]`` it prints the forward values the gradients read among the backward
+    statements (computed again)."""
     outputs = list(graph.outputs) if outputs is None else outputs
     spec = type(w.spec)("step", [], outputs, dict(grads), dict(adjoints), dict(origin),
                         list(graph.output_names), value_name="t")
-    writer = type(w)(graph, spec, set(), mode=w.mode, given=given)
+    writer = type(w)(graph, spec, set(), mode=mode or w.mode, given=given)
+    if writer.mode != w.mode:  # a step on floats
+        writer.float_spelling = guarded
     writer.namer = w.namer
     writer.inplace = InPlacePlan(writer, enabled=False)
     return writer

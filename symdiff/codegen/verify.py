@@ -46,7 +46,8 @@ BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "is
                       "ValueError"})  # a rolled while loop past its limit of steps
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
                      "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item",
-                     "append"})  # a rolled while loop's tape
+                     "append",  # a rolled while loop's tape
+                     "tolist"})  # a rolled loop's step on floats reads an array as a list
 ALLOWED = (ast.Module, ast.Expr, ast.Import, ast.alias, ast.FunctionDef, ast.arguments, ast.arg,
            ast.Assign, ast.AugAssign, ast.Return, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp,
            ast.Compare, ast.IfExp, ast.Call, ast.Attribute, ast.Dict, ast.Tuple, ast.keyword,

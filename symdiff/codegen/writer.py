@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from .. import __version__
 from . import loops as _loops  # noqa: F401  -- registers the printers of rolled loops
+from .loops import GUARDS
 from . import portable
 from ..ir.graph import Graph
 from ..runtime import HELPERS
@@ -93,6 +94,9 @@ class Namer:
 
 class FunctionWriter:
     """Plans and prints one function (``mode`` is ``"numpy"`` or ``"math"``)."""
+
+    # A rolled loop's step on floats (codegen/loops.py): the spelling of its guarded ops.
+    float_spelling = None
 
     def __init__(self, graph: Graph, spec: FunctionSpec, reserved: set[str], mode: str = "numpy",
                  given: dict[int, str] | None = None):
@@ -203,6 +207,12 @@ class FunctionWriter:
         self.helpers.update(spec.math_helpers if self.mode == "math" else spec.helpers)
         if spec.statement is not None:
             return "", PREC_ATOM  # printed as whole statements by body()
+        if self.mode == "math" and node.op == "index":
+            return spec.printer(self, node)  # x_list[i]: a rolled loop's step on floats
+        if self.float_spelling is not None and node.op in GUARDS:
+            # A rolled loop's step on floats: math.log(t) if t > 0.0 else np.log(t)
+            return self.float_spelling(node.op).format(*(self.expr(a, PREC_ATOM) for a in node.args)), \
+                PREC_IFELSE
         fmt = spec.math if self.mode == "math" else spec.numpy
         if fmt is None:
             raise NotImplementedError(f"{node.op} has no {self.mode} spelling")
@@ -296,6 +306,9 @@ class FunctionWriter:
             return ()
         if self.mode == "math" and node.op == "pow" and self._is_square(node):
             return (2, 1)
+        if self.float_spelling is not None and node.op in GUARDS:
+            text = self.float_spelling(node.op)
+            return tuple(max(1, text.count("{%d}" % k)) for k in range(len(node.args)))
         return OPS[node.op].arg_uses(self.mode)
 
     def _lines(self, n: int, name: str, host: int | None) -> list[str]:
