@@ -56,7 +56,7 @@ class LoopText:
         self._grad_id = grads[0] if grads else None
         self.grad = w.graph[grads[0]].attrs[0] if grads else None
         # How the steps are spelled: as the function, or with math on floats (python_step).
-        self.mode = "math" if python_step(w, self.body, self.grad) else w.mode
+        self.mode = "math" if python_step(w, self.node, self.body, self.grad) else w.mode
         # On floats, a step keeps only the carried values and computes the rest of a step again
         # going back: a float costs more to keep than to compute (as by hand).
         self.recompute = w.mode == "math"
@@ -383,19 +383,23 @@ def guarded(op: str) -> str:
     return f"{spec.math} if {GUARDS[op]} else {numbers}"
 
 
-def python_step(w, body, grad) -> bool:
+def python_step(w, loop_node, body, grad) -> bool:
     """Whether the steps of a loop of NumPy code run on Python floats: every value a step
     computes, going forward and back, is a number of an op in :data:`SAME_ON_FLOATS` or
     :data:`GUARDS`, and the arrays it reads are 1-d, read at one position each (``x[i]``,
-    ``x[i + 1]``) and given their gradient there."""
+    ``x[i + 1]``) and given their gradient there. The values it reads are the program's floats
+    (an integer's arithmetic on Python ints is not NumPy's)."""
     graph, inner = w.graph, body.graph
     if w.mode != "numpy" or not graph.python_steps or graph.single or body.generic \
             or body.steps is None:
         return False
     counters = {inner.inputs[name] for name, _, _ in body.counters}
+    classes = _classes(w, loop_node, body)
     arrays = set()
     for k, name in enumerate(body.carried + body.free):
         shape = inner.shape(inner.inputs[name])
+        if classes.get(inner.inputs[name]) != "F":
+            return False
         if shape == ():
             continue
         if k < len(body.carried) or shape is None or len(shape) != 1:
