@@ -110,8 +110,8 @@ class Program:
     def index_params(self) -> list[str]:
         """Parameters used directly as an index (``y`` in ``s[np.arange(N), y]``): kept integer."""
         used = set()
-        for node in ast.walk(self.tree) if self.tree is not None else ():
-            if isinstance(node, ast.Subscript):
+        for node in _walk(self.tree) if self.tree is not None else ():
+            if type(node) is ast.Subscript:
                 items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
                 used |= {i.id for i in items if isinstance(i, ast.Name)}
         return [p for p in self.params if p in used]
@@ -395,6 +395,20 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
             elif isinstance(child, list):
                 stack.extend((c, depth + 1, where) for c in child if isinstance(c, ast.AST))
     return found
+
+
+def _walk(tree: ast.AST):
+    """Every node of ``tree``, as ast.walk (in another order), without its nested generators."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in node._fields:
+            child = getattr(node, name, None)
+            if isinstance(child, ast.AST):
+                stack.append(child)
+            elif isinstance(child, list):
+                stack.extend(c for c in child if isinstance(c, ast.AST))
 
 
 def _check_node(node: ast.AST, source: str) -> None:
