@@ -12,8 +12,12 @@ if str(EXAMPLES) not in sys.path:
 
 def load(name):
     """Import examples/<name>.py by path."""
-    path = EXAMPLES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"symdiff_example_{name}", path)
+    return import_path(EXAMPLES / f"{name}.py", f"symdiff_example_{name}")
+
+
+def import_path(path, name):
+    """Import the Python file at ``path`` (a written module, an example) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

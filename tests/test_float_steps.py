@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symdiff
+from examples_support import import_path
 from symdiff.codegen import loops
 from symdiff.check import numeric_gradient
 from test_rolled import _same, expressions
@@ -70,9 +71,7 @@ def test_layer_api_and_written_module(tmp_path):
     g.write(path)
     text = path.read_text()
     assert "import math" in text and ".tolist()" in text
-    spec = importlib.util.spec_from_file_location("filter_module", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_path(path, "filter_module")
     module_value, module_grads = module.f(x, a)
     _same(module_value, value)
     for name in grads:

@@ -8,7 +8,6 @@ Random loop bodies (hypothesis) are compiled both ways (rolling switched off wit
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
 import numpy as np
@@ -17,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symdiff
+from examples_support import import_path
 from symdiff.ad.interpret import Interpreter
 from symdiff.check import numeric_gradient
 
@@ -202,9 +202,7 @@ def test_layer_api_and_written_module(tmp_path):
     g.write(path, check=True)
     text = path.read_text()
     assert "for i in range(3):" in text and "for i in range(2, -1, -1):" in text
-    spec = importlib.util.spec_from_file_location("rolled_module", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_path(path, "rolled_module")
     value, module_grads = module.f(X, h)
     _same(value, expected_out)
     out2, cache2 = module.f_forward(X, h)

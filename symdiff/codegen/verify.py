@@ -18,6 +18,7 @@ from ..errors import SymdiffError
 from ..runtime import HELPERS
 from ..ops import printed_names
 from .names import ALIASABLE, ALL_BUILTINS, alias, global_reads, helper_aliases
+from ..syntax import nodes
 
 # What codegen's own scaffolding prints (scatters' zeros, errstate, shapes, casts, helpers'
 # calls); each op's own NumPy and math names are read from its registry entry.
@@ -179,21 +180,14 @@ def _walk(tree: ast.AST, lines: list[str]):
     A helper (a top-level function named as one in :mod:`symdiff.runtime`) is accepted only if its
     text is exactly that helper's source; its body is then not walked.
     """
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.FunctionDef) and node.name in HELPERS:
-            text = "\n".join(lines[node.lineno - 1:node.end_lineno])
-            if text != _helper_source(node.name):
-                _fail(node, f"helper {node.name} differs from symdiff's own")
-            continue
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                stack.append(value)
-            elif isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, ast.AST))
+    def helper(node: ast.AST) -> bool:
+        if not (isinstance(node, ast.FunctionDef) and node.name in HELPERS):
+            return False
+        if "\n".join(lines[node.lineno - 1:node.end_lineno]) != _helper_source(node.name):
+            _fail(node, f"helper {node.name} differs from symdiff's own")
+        return True
+
+    return nodes(tree, helper)
 
 
 @lru_cache(maxsize=None)

@@ -27,6 +27,7 @@ from ..errors import ParseError, SourceError
 from .files import read_source  # regular files only, UTF-8, bounded
 from .origin import Origin, display_path
 from ..codegen.verify import FORBIDDEN_NAMES
+from ..syntax import nodes
 
 MAX_SOURCE_CHARS = 300_000
 MAX_AST_NODES = 150_000
@@ -110,7 +111,7 @@ class Program:
     def index_params(self) -> list[str]:
         """Parameters used directly as an index (``y`` in ``s[np.arange(N), y]``): kept integer."""
         used = set()
-        for node in _walk(self.tree) if self.tree is not None else ():
+        for node in nodes(self.tree) if self.tree is not None else ():
             if type(node) is ast.Subscript:
                 items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
                 used |= {i.id for i in items if isinstance(i, ast.Name)}
@@ -395,20 +396,6 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
             elif isinstance(child, list):
                 stack.extend((c, depth + 1, where) for c in child if isinstance(c, ast.AST))
     return found
-
-
-def _walk(tree: ast.AST):
-    """Every node of ``tree``, as ast.walk (in another order), without its nested generators."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        for name in node._fields:
-            child = getattr(node, name, None)
-            if isinstance(child, ast.AST):
-                stack.append(child)
-            elif isinstance(child, list):
-                stack.extend(c for c in child if isinstance(c, ast.AST))
 
 
 def _check_node(node: ast.AST, source: str) -> None:
