@@ -142,14 +142,15 @@ class Compiled:
 
     @without_collector
     def _specialize(self, shapes: dict[str, Shape] | None, kinds: dict[str, str] | None,
-                    seeded: bool = False, single: bool = False) -> Specialization | None:
+                    seeded: bool = False, single: bool = False,
+                    float64: bool = True) -> Specialization | None:
         try:
             graph = trace(self.program, shapes, kinds, **self.loop_options())
         except NeedsShapes:
             return None
         self._traces[0] += 1
         graph.single = single  # float32 arrays: buffer reuse must not mix in float64 values
-        graph.python_steps = not self.native
+        graph.python_steps = float64 and not self.native  # loops' steps on Python floats
         graph.program_inputs = frozenset(graph.inputs)
         check_graph_sizes(graph, 4 if single else 8)  # before any code runs or memory is asked
         backward, extra = self._derivatives(graph, seeded)
@@ -224,8 +225,10 @@ class Compiled:
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
                 kinds.update({p: static_kind(v) for p, v in statics.items()})
             single = any(getattr(a, "dtype", None) == np.float32 for a in args)
+            float64 = all(a.dtype == np.float64 or a.dtype.kind not in "fc" for a in args
+                          if hasattr(a, "dtype"))  # (float16, longdouble: not Python floats)
             try:
-                spec = self._specialize(shapes, kinds, seeded, single)
+                spec = self._specialize(shapes, kinds, seeded, single, float64)
             except NeedsStatic as exc:
                 # An integer input sets a size or a loop count (specialize on its value too),
                 # or serves as an index array (kept integer): the caller coerces again.

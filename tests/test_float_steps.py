@@ -3,8 +3,9 @@
 ``y = a * y + np.tanh(x[i])`` costs a NumPy scalar operation per op and step; on floats, with
 ``x.tolist()`` read by position, it costs what a hand-written Python loop does. Such a step must
 compute what the unrolled program computes, to rounding, including where an input is inf or nan
-(only ops whose ``math`` spelling gives NumPy's answer there run on floats), in the layer API and
-in written modules; steps with other ops, float32 code and numba's code stay NumPy.
+(only ops whose ``math`` spelling gives NumPy's answer there, to rounding, run on floats; the
+results are NumPy numbers again after the loop), in the layer API and in written modules; steps
+with other ops, code for other float dtypes than float64 and numba's code stay NumPy.
 """
 
 from __future__ import annotations
@@ -114,6 +115,58 @@ def test_inf_nan_and_domain_errors_give_numpys_answer(body, bad, monkeypatch):
         _same(grads[name], expected_grads[name])
 
 
+@pytest.mark.parametrize("after", ["np.abs(y ** 0.5)", "1.0 / y", "y ** 3 * 1e300", "y % 0.0"])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_after_the_loop_its_results_are_numpy_numbers_again(after, monkeypatch):
+    """A float's arithmetic after the loop would be Python's: (-1.0) ** 0.5 is complex, 1.0 / 0.0
+    raises. The loop's results and gradients go back to NumPy numbers (a review found these)."""
+    source = ("def f(x, a):\n    y = 0.0\n    for i in range(len(x)):\n        y = a * y + x[i]\n"
+              f"    return {after}\n")
+    x = -np.ones(3) if "0.5" in after else np.zeros(3) if "1.0 /" in after else np.full(3, 1e200)
+    g = symdiff.compile(source, loops="roll")
+    value, grads = g(x, 0.5)
+    assert _on_floats(g)
+    assert type(value) is not float  # np.float64: the general path returns what NumPy gave
+    monkeypatch.setattr(loops, "SAME_ON_FLOATS", frozenset())
+    monkeypatch.setattr(loops, "GUARDS", {})
+    expected, expected_grads = symdiff.compile(source, loops="roll", name="numpy_steps")(x, 0.5)
+    _same(value, expected)
+    for name in grads:
+        _same(grads[name], expected_grads[name])
+
+
+def test_logical_ops_treat_numbers_as_numpy_does():
+    """2.0 and 3.0 is True to NumPy, 3.0 to Python; 2.0 != 3.0 is not xor (a review found it in
+    the math twin too)."""
+    source = ("def f(x, a):\n    y = 0.0\n    for i in range(len(x)):\n"
+              "        y = 0.5 * y + np.logical_xor(x[i], a) * 1.0 + np.logical_and(x[i], a) * a"
+              " + np.logical_or(x[i] - 2.0, 0.0 * a) + np.logical_not(x[i] - 3.0)\n"
+              "    return y\n")
+    x = np.array([2.0, 3.0, 0.0, np.nan])
+    g, value, _ = _agree(source, (x, 3.0))
+    assert _on_floats(g)
+    twin = symdiff.compile("def t(x, a):\n    return np.logical_and(x, a) * a + "
+                           "np.logical_xor(x, a) + np.logical_or(x - 2.0, 0.0 * a) + "
+                           "np.logical_not(x - 2.0)\n")
+    for point in ((2.0, 3.0), (0.0, 3.0), (2.0, 0.0), (float("nan"), 0.0)):
+        _same(twin(*point)[0], twin(*(np.array(p) for p in point))[0])  # floats: the math twin
+
+
+def test_other_float_dtypes_stay_numpy():
+    x = np.array([0.3, 0.7], dtype=np.float16)
+    g = symdiff.compile(FILTER, loops="roll")
+    g(x, np.float16(0.5))
+    assert "tolist" not in g._last.source
+
+
+def test_the_layer_backward_converts_only_what_it_reads():
+    source = FILTER.replace("np.tanh(x[i])", "np.expm1(x[i])")  # its gradient reads the value
+    g = symdiff.compile(source, loops="roll")
+    g(np.linspace(-1, 1, 8), 0.5)
+    backward = g.source[g.source.index("def f_backward("):]
+    assert "x_list" not in backward and "a_2 = float(a)" in backward  # its step reads a, not x
+
+
 @pytest.mark.parametrize("body, why", [
     ("y = np.maximum(a * y, x[i])", "max() drops a nan"),
     ("y = a * y + np.abs(x[i])", "its gradient's sign(nan) is 0.0"),
@@ -125,7 +178,7 @@ def test_steps_with_other_ops_stay_numpy(body, why):
     assert not _on_floats(g), why
 
 
-def test_float32_and_numba_stay_numpy():
+def test_float32_and_numba_stay_numpy():  # (float16: test_other_float_dtypes_stay_numpy)
     x = np.linspace(-1, 1, 12)
     g = symdiff.compile(FILTER, loops="roll")
     g(x.astype(np.float32), np.float32(0.5))

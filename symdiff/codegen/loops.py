@@ -130,6 +130,8 @@ class LoopText:
         step += _assignment(self.vars, values)
         out.append(f"for {self.index} in range({body.cap + 1 if self.counting else self.count}):")
         out += fw._guarded(step)
+        if self.mode != w.mode:  # floats back into NumPy code: NumPy's numbers (1 / y is inf)
+            out += [f"{v} = np.float64({v})" for v in self.vars]
         if self.counting:
             out.append(f"{self.count} = {self.index}")
         if self.grad is not None:
@@ -177,8 +179,7 @@ class LoopText:
         w, body = self.w, self.body
         out: list[str] = []
         seeds = [_named(w, a, out) for a in node.args[1 + len(self.node.args):]]
-        if w.inplace.split or not self.fw:  # a backward function of its own (the layer API)
-            out += self._as_floats()
+        floats = self._as_floats() if w.inplace.split or not self.fw else []  # (the layer API)
         bw, loads, sparse = self._backward_writer()
         _, lines = bw.body()
         w.helpers |= bw.helpers
@@ -202,10 +203,15 @@ class LoopText:
                 news[k] = var
         step += _assignment(self.dvars, news)
         last = f"{self.count} - 1" if self.counting else len(body.steps) - 1
+        read = "\n".join(step)  # the floats and lists the backward step reads (it may read none)
+        out += [line for line in floats
+                if re.search(rf"\b{re.escape(line.split(' = ')[0])}\b", read)]
         out.append(f"for {self.index} in range({last}, -1, -1):")
         out += bw._guarded(step)
-        if self.mode != w.mode:  # a step on floats added into lists
-            out += [f"{sums[name]} = np.array({sums[name]})" for name in sparse]
+        if self.mode != w.mode:  # a step on floats: back to NumPy's numbers and arrays
+            out += [f"{d} = np.float64({d})" for d in self.dvars]
+            out += [f"{s} = np.array({s})" if name in sparse else f"{s} = np.float64({s})"
+                    for name, s in sums.items()]
         for n in w.nodes:
             if w.graph[n].op == "loop_grad_out" and w.graph[n].args[0] == self._grad_id:
                 p = w.graph[n].attrs[0]
@@ -353,8 +359,10 @@ class LoopText:
         return f"{prefix}.zeros({tuple(shape)}{dtype})"
 
 
-# Ops whose math spelling gives NumPy's float64 answer for every input, inf and nan included,
-# and never raises (math.sin(inf), 1.0 / 0.0 and math.exp(1000.0) raise; max() drops a nan).
+# Ops whose math spelling gives NumPy's float64 answer for every input, to rounding (NumPy's own
+# vectorized tanh may differ from libm's in the last bit), with inf and nan where NumPy has
+# them, and never raises (math.sin(inf), 1.0 / 0.0 and math.exp(1000.0) raise; max() drops a
+# nan).
 SAME_ON_FLOATS = frozenset({
     "add", "sub", "mul", "neg", "abs", "copy", "float", "sum_like", "ones_like", "tanh",
     "arctan", "arctan2", "arcsinh", "copysign", "hypot", "deg2rad", "rad2deg", "where", "eq",

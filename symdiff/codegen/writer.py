@@ -18,8 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from .. import __version__
-from . import loops as _loops  # noqa: F401  -- registers the printers of rolled loops
-from .loops import GUARDS
+from . import loops as _loops  # registers the printers of rolled loops
 from . import portable
 from ..ir.graph import Graph
 from ..runtime import HELPERS
@@ -209,7 +208,7 @@ class FunctionWriter:
             return "", PREC_ATOM  # printed as whole statements by body()
         if self.mode == "math" and node.op == "index":
             return spec.printer(self, node)  # x_list[i]: a rolled loop's step on floats
-        if self.float_spelling is not None and node.op in GUARDS:
+        if self.float_spelling is not None and node.op in _loops.GUARDS:
             # A rolled loop's step on floats: math.log(t) if t > 0.0 else np.log(t)
             return self.float_spelling(node.op).format(*(self.expr(a, PREC_ATOM) for a in node.args)), \
                 PREC_IFELSE
@@ -306,7 +305,7 @@ class FunctionWriter:
             return ()
         if self.mode == "math" and node.op == "pow" and self._is_square(node):
             return (2, 1)
-        if self.float_spelling is not None and node.op in GUARDS:
+        if self.float_spelling is not None and node.op in _loops.GUARDS:
             text = self.float_spelling(node.op)
             return tuple(max(1, text.count("{%d}" % k)) for k in range(len(node.args)))
         return OPS[node.op].arg_uses(self.mode)

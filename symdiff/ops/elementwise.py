@@ -271,9 +271,12 @@ for _name, _class, _math in (("isfinite", IsFinite, "math.isfinite({0})"),
                 partials=(0,), kind="compare", symbol=_name,
                 spellings=(f"numpy.{_name}", f"math.{_name}")))
 
-# Masks combined: the conditions of branches on values, and (x > 0) & (x < 1) in user code.
-for _name, _arity, _math in (("logical_and", 2, "({0} and {1})"), ("logical_or", 2, "({0} or {1})"),
-                             ("logical_xor", 2, "({0} != {1})"), ("logical_not", 1, "(not {0})")):
+# Masks combined: the conditions of branches on values, and (x > 0) & (x < 1) in user code. On
+# floats, as NumPy: a number is true where it is not 0 (2.0 and 3.0 is True, not 3.0).
+for _name, _arity, _math in (("logical_and", 2, "(({0}) != 0 and ({1}) != 0)"),
+                             ("logical_or", 2, "(({0}) != 0 or ({1}) != 0)"),
+                             ("logical_xor", 2, "((({0}) != 0) != (({1}) != 0))"),
+                             ("logical_not", 1, "(({0}) == 0)")):
     _args = ", ".join(f"{{{k}}}" for k in range(_arity))
     register(Op(_name, _arity, f"np.{_name}({_args})", getattr(np, _name),
                 (lambda name: lambda *xs: sympy.Function(name)(*xs))(_name), math=_math,
