@@ -383,3 +383,16 @@ def test_a_tape_too_large_is_refused_before_running():
               "    return np.sum(x)\n")
     with pytest.raises(symdiff.InputError, match="GiB of its steps"):
         _compile(source, True)(np.ones(1000))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_steps_that_compute_with_the_counter_keep_numpys_arithmetic():
+    """``1.0 / (0.1 * i)`` at i = 0: NumPy's inf, not Python's ZeroDivisionError from the
+    generated code (a review found it; the counter is a Python int in range())."""
+    source = ("def f(x):\n    s = x * 0.0\n    for i in range(3):\n"
+              "        s = s * 0.5 + x * (1.0 / (0.1 * i{shift})) + x * np.exp(0.01 * i)\n"
+              "    return np.sum(s)\n")
+    x = np.ones(3)
+    _agree(source.format(shift=" + 1.0"), (x,))
+    value, grads = _compile(source.format(shift=""), True)(x)
+    assert value == np.inf and np.all(grads["x"] == np.inf)

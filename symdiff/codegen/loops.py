@@ -65,8 +65,12 @@ class LoopText:
         steps = self.body.steps
         self.counting = steps is None  # a while loop: it counts its steps
         self.counter = w.namer.claim(self.body.target) if not self.counting else ""
+        # NumPy steps that compute with the counter (1.0 / (0.1 * i)) read it as a NumPy integer:
+        # NumPy's inf at i = 0, not Python's ZeroDivisionError (steps on floats guard instead).
+        self.numpy_counter = self.mode == "numpy" and not self.counting and \
+            _computes_with_counter(self.body)
         self.index = self.counter if not self.counting and steps.start == 0 and steps.step == 1 \
-            else w.namer.fresh("k")
+            and not self.numpy_counter else w.namer.fresh("k")
         self.count = w.namer.fresh("steps") if self.counting else str(len(steps))
         self.counters = {name: self.counter if (scale, offset) == (1, 0) else
                          w.namer.claim(name) for name, scale, offset in self.body.counters}
@@ -307,7 +311,9 @@ class LoopText:
         those the body computed from ``i`` (``i_1 = i + 1``)."""
         steps, lines = self.body.steps, []
         if self.index != self.counter and not self.counting:
-            lines.append(f"{self.counter} = {_affine(self.index, steps.step, steps.start)}")
+            value = _affine(self.index, steps.step, steps.start)
+            lines.append(f"{self.counter} = " + (f"np.int64({value})" if self.numpy_counter
+                                                  else value))
         for name, scale, offset in self.body.counters:
             if (scale, offset) != (1, 0):
                 lines.append(f"{self.counters[name]} = {_affine(self.counter, scale, offset)}")
@@ -475,6 +481,14 @@ def _rename_assignment(lines: list[str], name: str, var: str, operator: str = "=
     mark = QUIET if lines[k].startswith(QUIET) else ""
     lines[k] = f"{mark}{var} {operator} " + lines[k][len(f"{mark}{name} = "):]
     return True
+
+
+def _computes_with_counter(body) -> bool:
+    """Whether a step computes with its counter (``0.1 * i``), not only indexes with it."""
+    inner = body.graph
+    counters = {inner.inputs[name] for name, _, _ in body.counters}
+    return any(a in counters for node in inner.nodes if node.op not in ("index", "scatter")
+               for a in node.args)
 
 
 def _affine(name: str, scale: int, offset: int) -> str:

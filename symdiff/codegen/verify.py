@@ -29,6 +29,7 @@ NUMPY_FUNCTIONS = printed_names("np") | frozenset({
     "matmul", "dot", "outer", "arange", "add", "errstate", "argmax", "argmin", "take_along_axis",
     "expand_dims", "exp2", "log1p", "expm1", "clip", "asarray", "squeeze", "copy", "isfinite",
     "bincount", "zeros", "empty", "multiply", "equal", "einsum", "newaxis", "float64", "float32",
+    "int64",  # a rolled loop's counter in NumPy steps that compute with it
     "logical_and", "put_along_axis", "vdot", "swapaxes", "moveaxis", "amax", "errstate", "inf", "nan",
     "negative", "reciprocal", "subtract", "divide", "empty_like", "result_type",
 })
