@@ -26,7 +26,8 @@ where the shapes and dtype are known, Python lists otherwise (floats in the ``ma
 A step of NumPy code whose values are all numbers (``y = a * y + np.sin(x[i])``) runs on Python
 floats, spelled with ``math``: NumPy's scalar arithmetic costs many times a float's. Before the
 loop the numbers it reads become floats (``a_1 = float(a)``) and the arrays it indexes lists
-(``x_list = x.tolist()``); the gradients of those arrays are still added into arrays.
+(``x_list = x.tolist()``); ops ``math`` would spell differently are guarded (:data:`GUARDS`);
+after it the results are NumPy numbers again and the lists of gradients arrays.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ class LoopText:
         self.grad = w.graph[grads[0]].attrs[0] if grads else None
         # How the steps are spelled: as the function, or with math on floats (python_step).
         self.mode = "math" if python_step(w, self.node, self.body, self.grad) else w.mode
-        # On floats, a step keeps only the carried values and computes the rest of a step again
-        # going back: a float costs more to keep than to compute (as by hand).
+        # The math twin keeps only the carried values and computes the rest of a step again going
+        # back: a float costs more to keep than to compute (as by hand). Steps on floats in NumPy
+        # code keep lists: their guarded ops cost more to compute again.
         self.recompute = w.mode == "math"
         self.residuals = _residuals(self.body, self.grad.backward, self.recompute) \
             if self.grad else []
