@@ -56,8 +56,9 @@ class LoopText:
         grads = [n for n in w.nodes if w.graph[n].op == "loop_grad" and w.graph[n].args[0] == loop]
         self._grad_id = grads[0] if grads else None
         self.grad = w.graph[grads[0]].attrs[0] if grads else None
+        self.classes = _classes(w, self.node, self.body)
         # How the steps are spelled: as the function, or with math on floats (python_step).
-        self.mode = "math" if python_step(w, self.node, self.body, self.grad) else w.mode
+        self.mode = "math" if python_step(w, self.body, self.grad, self.classes) else w.mode
         # The math twin keeps only the carried values and computes the rest of a step again going
         # back: a float costs more to keep than to compute (as by hand). Steps on floats in NumPy
         # code keep lists: their guarded ops cost more to compute again.
@@ -81,7 +82,6 @@ class LoopText:
         self.args = [_named(w, a, self.prelude) for a in self.node.args]
         self.given_args = list(self.args)  # (self.args: as floats and lists, for such a step)
         self.tapes: dict[int, str] = {}
-        self.classes = _classes(w, self.node, self.body)
         self.fw = None
         self._check_tape()
 
@@ -399,18 +399,17 @@ def guarded(op: str) -> str:
     return f"{spec.math} if {GUARDS[op]} else {numbers}"
 
 
-def python_step(w, loop_node, body, grad) -> bool:
+def python_step(w, body, grad, classes: dict[int, str]) -> bool:
     """Whether the steps of a loop of NumPy code run on Python floats: every value a step
     computes, going forward and back, is a number of an op in :data:`SAME_ON_FLOATS` or
     :data:`GUARDS`, and the arrays it reads are 1-d, read at one position each (``x[i]``,
     ``x[i + 1]``) and given their gradient there. The values it reads are the program's floats
-    (an integer's arithmetic on Python ints is not NumPy's)."""
+    (an integer's arithmetic on Python ints is not NumPy's): ``classes``, :func:`_classes`."""
     graph, inner = w.graph, body.graph
     if w.mode != "numpy" or not graph.python_steps or graph.single or body.generic \
             or body.steps is None:
         return False
     counters = {inner.inputs[name] for name, _, _ in body.counters}
-    classes = _classes(w, loop_node, body)
     arrays = set()
     for k, name in enumerate(body.carried + body.free):
         shape = inner.shape(inner.inputs[name])
@@ -559,7 +558,9 @@ def _classes(w, loop_node, body) -> dict[int, str]:
     """The dtype class of each body value (``inplace.dtype_classes``), counting a body input as
     the program's float dtype only where the loop's argument is."""
     inner = body.graph
-    outer = dtype_classes(w.graph, w.nodes)
+    if "_outer_classes" not in w.__dict__:  # once per function, not once per loop in it
+        w._outer_classes = dtype_classes(w.graph, w.nodes)
+    outer = w._outer_classes
     own = [name for name, arg in zip(body.carried + body.free, loop_node.args)
            if outer.get(arg) in ("F", "W")]
     saved = inner.single, inner.program_inputs
