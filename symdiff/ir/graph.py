@@ -39,7 +39,6 @@ class Node:
 
 
 COMMUTATIVE = frozenset({"add", "mul", "eq", "ne"})
-FOLDED = frozenset({"where", "neg", "log", "add", "sub", "mul", "div", "pow"})  # Graph._fold's
 
 
 def broadcast_shapes(shapes: list[Shape]) -> Shape:
@@ -147,96 +146,21 @@ class Graph:
         return self.intern(Node(op, tuple(args), attrs, shape))
 
     def _fold(self, op: str, args: tuple[int, ...], shape: Shape) -> int | None:
-        """Constant folding and the algebraic identities that keep gradients free of 0s and 1s."""
+        """Constant folding and the algebraic identities that keep gradients free of 0s and 1s
+        (:data:`FOLDS`: one rule per op that has identities)."""
         nodes = [self.nodes[a] for a in args]
         constants = 0
         for n in nodes:
             constants += n.op == "const"
         if constants == len(nodes) and OPS[op].kind in ("elementwise", "compare"):
             return self.const(evaluate_constant(op, [n.value for n in nodes]))
-        if op not in FOLDED:
-            return None
+        rule = FOLDS.get(op)
+        return None if rule is None else rule(self, args, nodes, shape)
 
-        def keep(node_id: int) -> int | None:
-            # An identity may drop an operand only if that does not change the result's shape.
-            return node_id if self.shape(node_id) == shape else None
-
-        if op == "where" and nodes[0].is_const:
-            return keep(args[1] if nodes[0].value else args[2])
-
-        if op == "neg":
-            if nodes[0].op == "neg":
-                return keep(nodes[0].args[0])
-            return None
-        if op == "log":
-            # log(1 + exp(t)) is softplus(t): stable at large t, and its derivative is sigmoid(t).
-            t = self._one_plus_exp(args[0])
-            return None if t is None else keep(self.apply("softplus", t))
-        if len(args) != 2:
-            return None
-        a, b = args
-        if op == "add":
-            if a == b:
-                return self.apply("mul", self.const(2.0), a)
-            if self.is_const(b, 0.0):
-                return keep(a)
-            if self.is_const(a, 0.0):
-                return keep(b)
-            if nodes[1].op == "neg":
-                return self.apply("sub", a, nodes[1].args[0])
-            if nodes[0].op == "neg":
-                return self.apply("sub", b, nodes[0].args[0])
-        elif op == "sub":
-            if self.is_const(b, 0.0):
-                return keep(a)
-            if self.is_const(a, 0.0) and keep(b) is not None:
-                return self.apply("neg", b)
-            if nodes[1].op == "neg":
-                return self.apply("add", a, nodes[1].args[0])
-        elif op == "mul":
-            if nodes[0].op == "const" or nodes[1].op == "const":
-                folded = self._fold_constant_factor(a, b, keep)
-                if folded is not None:
-                    return folded
-            # Pull negations out of products so that they meet and cancel: -(a * -b) is a * b.
-            if nodes[0].op == "neg" and nodes[1].op == "neg":
-                return self.apply("mul", nodes[0].args[0], nodes[1].args[0])
-            if nodes[1].op == "neg" and keep_shape(self, nodes[1].args[0], b):
-                return self.apply("neg", self.apply("mul", a, nodes[1].args[0]))
-            if nodes[0].op == "neg" and keep_shape(self, nodes[0].args[0], a):
-                return self.apply("neg", self.apply("mul", nodes[0].args[0], b))
-        elif op == "div":
-            if self.is_const(b, 1.0):
-                return keep(a)
-            # 1 / (1 + exp(-t)) is sigmoid(t): no overflow at t = -1000, and d/dt = y * (1 - y).
-            t = self._one_plus_exp(b) if self.is_const(a, 1.0) else None
-            if t is not None and self.nodes[t].op == "neg":
-                return keep(self.apply("sigmoid", self.nodes[t].args[0]))
-            if nodes[0].op == "neg" and keep_shape(self, nodes[0].args[0], a):
-                return self.apply("neg", self.apply("div", nodes[0].args[0], b))
-        elif op == "pow":
-            if self.is_const(b, 1.0):
-                return keep(a)
-        return None
-
-    def _fold_constant_factor(self, a: int, b: int, keep) -> int | None:
-        """``a * b`` where one is a constant: 1 and -1 drop out, constants meet."""
-        for x, y in ((a, b), (b, a)):
-            if self.is_const(y, 1.0):
-                return keep(x)
-            if self.is_const(y, -1.0) and keep(x) is not None:
-                return self.apply("neg", x)
-        for x, y in ((a, b), (b, a)):
-            inner = self.nodes[y]
-            if self.is_const(x) and inner.op == "mul" and keep_shape(self, y, b if y == b
-                                                                     else a):
-                # c1 * (u * c2) -> (c1 * c2) * u: constants meet and fold.
-                u, v = inner.args
-                if self.is_const(v):
-                    return self.apply("mul", self.apply("mul", x, v), u)
-                if self.is_const(u):
-                    return self.apply("mul", self.apply("mul", x, u), v)
-        return None
+    def kept(self, node_id: int, shape: Shape) -> int | None:
+        """``node_id`` where an identity drops the other operand, if that keeps the result's
+        shape (``x * 1`` is not ``x`` where the 1 broadcasts it)."""
+        return node_id if self.nodes[node_id].shape == shape else None
 
     def _one_plus_exp(self, node_id: int) -> int | None:
         """``t`` if ``node_id`` is ``1 + exp(t)`` (either order), else None."""
@@ -285,3 +209,101 @@ class Graph:
         for node_id in range(len(self.nodes)):
             if keep is None or node_id in keep:
                 yield node_id
+
+
+# ---------------------------------------------------------------- folding rules (Graph._fold)
+def _fold_where(g: Graph, args, nodes, shape) -> int | None:
+    return g.kept(args[1] if nodes[0].value else args[2], shape) if nodes[0].is_const else None
+
+
+def _fold_neg(g: Graph, args, nodes, shape) -> int | None:
+    return g.kept(nodes[0].args[0], shape) if nodes[0].op == "neg" else None
+
+
+def _fold_log(g: Graph, args, nodes, shape) -> int | None:
+    # log(1 + exp(t)) is softplus(t): stable at large t, and its derivative is sigmoid(t).
+    t = g._one_plus_exp(args[0])
+    return None if t is None else g.kept(g.apply("softplus", t), shape)
+
+
+def _fold_add(g: Graph, args, nodes, shape) -> int | None:
+    a, b = args
+    if a == b:
+        return g.apply("mul", g.const(2.0), a)
+    if g.is_const(b, 0.0):
+        return g.kept(a, shape)
+    if g.is_const(a, 0.0):
+        return g.kept(b, shape)
+    if nodes[1].op == "neg":
+        return g.apply("sub", a, nodes[1].args[0])
+    if nodes[0].op == "neg":
+        return g.apply("sub", b, nodes[0].args[0])
+    return None
+
+
+def _fold_sub(g: Graph, args, nodes, shape) -> int | None:
+    a, b = args
+    if g.is_const(b, 0.0):
+        return g.kept(a, shape)
+    if g.is_const(a, 0.0) and g.kept(b, shape) is not None:
+        return g.apply("neg", b)
+    if nodes[1].op == "neg":
+        return g.apply("add", a, nodes[1].args[0])
+    return None
+
+
+def _fold_mul(g: Graph, args, nodes, shape) -> int | None:
+    a, b = args
+    if nodes[0].op == "const" or nodes[1].op == "const":
+        folded = _fold_constant_factor(g, a, b, shape)
+        if folded is not None:
+            return folded
+    # Pull negations out of products so that they meet and cancel: -(a * -b) is a * b.
+    if nodes[0].op == "neg" and nodes[1].op == "neg":
+        return g.apply("mul", nodes[0].args[0], nodes[1].args[0])
+    if nodes[1].op == "neg" and keep_shape(g, nodes[1].args[0], b):
+        return g.apply("neg", g.apply("mul", a, nodes[1].args[0]))
+    if nodes[0].op == "neg" and keep_shape(g, nodes[0].args[0], a):
+        return g.apply("neg", g.apply("mul", nodes[0].args[0], b))
+    return None
+
+
+def _fold_constant_factor(g: Graph, a: int, b: int, shape: Shape) -> int | None:
+    """``a * b`` where one is a constant: 1 and -1 drop out, constants meet."""
+    for x, y in ((a, b), (b, a)):
+        if g.is_const(y, 1.0):
+            return g.kept(x, shape)
+        if g.is_const(y, -1.0) and g.kept(x, shape) is not None:
+            return g.apply("neg", x)
+    for x, y in ((a, b), (b, a)):
+        inner = g.nodes[y]
+        if g.is_const(x) and inner.op == "mul" and keep_shape(g, y, b if y == b else a):
+            # c1 * (u * c2) -> (c1 * c2) * u: constants meet and fold.
+            u, v = inner.args
+            if g.is_const(v):
+                return g.apply("mul", g.apply("mul", x, v), u)
+            if g.is_const(u):
+                return g.apply("mul", g.apply("mul", x, u), v)
+    return None
+
+
+def _fold_div(g: Graph, args, nodes, shape) -> int | None:
+    a, b = args
+    if g.is_const(b, 1.0):
+        return g.kept(a, shape)
+    # 1 / (1 + exp(-t)) is sigmoid(t): no overflow at t = -1000, and d/dt = y * (1 - y).
+    t = g._one_plus_exp(b) if g.is_const(a, 1.0) else None
+    if t is not None and g.nodes[t].op == "neg":
+        return g.kept(g.apply("sigmoid", g.nodes[t].args[0]), shape)
+    if nodes[0].op == "neg" and keep_shape(g, nodes[0].args[0], a):
+        return g.apply("neg", g.apply("div", nodes[0].args[0], b))
+    return None
+
+
+def _fold_pow(g: Graph, args, nodes, shape) -> int | None:
+    return g.kept(args[0], shape) if g.is_const(args[1], 1.0) else None
+
+
+# Each op's identities (an op without any is folded only when every operand is a constant).
+FOLDS = {"where": _fold_where, "neg": _fold_neg, "log": _fold_log, "add": _fold_add,
+         "sub": _fold_sub, "mul": _fold_mul, "div": _fold_div, "pow": _fold_pow}
