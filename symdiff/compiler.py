@@ -22,7 +22,6 @@ from .ad.adjoint import Backward, differentiate
 from . import general
 from .errors import InputError, SymdiffError
 from .frontend.files import check_path, write_atomic
-from .codegen.names import function_text
 from .frontend.parse import Program, parse
 from .ir.graph import Graph, Shape
 from .frontend.trace import STATIC, NeedsShapes, NeedsStatic, static_kind, static_value, trace
@@ -323,15 +322,14 @@ class Compiled:
         """The ``math`` twin of a shape-generic specialization, written when first needed."""
         if spec.scalar_function is None and spec.scalar_ok:
             text = emit.specialization_module(self.program, spec, self.wrt, "math")
-            namespace, tree = load_verified(text, self.program.name)
+            namespace = load_module(text, self.program.name)
             spec.scalar_function = self._runner(text, namespace, "_scalar")
             if spec is self.generic and self.native:
                 self._fast = spec.scalar_function  # no dispatcher: its body is the math twin's
             elif spec is self.generic and type(self) is Compiled and self.params:
                 self._fast = spec.scalar_function
-                self.__class__ = float_dispatcher(
-                    Compiled, self.program.name, self.params,
-                    function_text(text, self.program.name + "_scalar", tree), namespace)
+                self.__class__ = float_dispatcher(Compiled, self.program.name, self.params, text,
+                                                  namespace)
         return spec.scalar_function
 
     # Whether modules carry the forward/backward layer API (not for second-order functions).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from .codegen.names import code_text
 from .errors import InputError
 
 TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwargs):
@@ -29,27 +30,29 @@ TEMPLATE = """def {name}(_self, {defaults}, *_rest, dout=None, **_kwargs):
 INLINE_LINES = 200
 
 
-def float_dispatcher(base: type, name: str, params: list[str], scalar_source: str,
+def float_dispatcher(base: type, name: str, params: list[str], module: str,
                      namespace: dict) -> type:
-    """The subclass of ``base`` whose ``__call__`` runs the math twin ``scalar_source`` (a
-    verified function of ``namespace``) on Python floats.
+    """The subclass of ``base`` whose ``__call__`` runs the math twin ``name + "_scalar"`` of
+    ``namespace`` (a verified module of text ``module``) on Python floats.
 
     A short twin's body is copied in (one Python frame per call matters when a call is a few
     hundred nanoseconds); a long one is called. The parameter names are the program's, checked
     by the frontend, which also keeps them from starting with '_', so they cannot collide with
     the dispatcher's own names.
     """
-    lines = scalar_source.splitlines()[1:]
+    twin = namespace[name + "_scalar"]
+    scalar_source = code_text(module, twin.__code__, INLINE_LINES + 2)
+    lines = [] if scalar_source is None else scalar_source.splitlines()[1:]
     if lines and lines[0].strip().startswith('"""'):
         lines = lines[1:]  # the docstring
-    if len(lines) > INLINE_LINES:
+    if scalar_source is None or len(lines) > INLINE_LINES:
         lines = [f"    return _twin({', '.join(params)})"]
     text = TEMPLATE.format(
         name=name, defaults=", ".join(f"{p}=_MISSING" for p in params), params=", ".join(params),
         all_floats=" and ".join(f"_type({p}) is _float" for p in params),
         body="\n".join("            " + line if line else "" for line in lines))
     scope = dict(namespace, _MISSING=_MISSING, _general=_call_general, _type=type, _float=float,
-                 _twin=namespace[name + "_scalar"],
+                 _twin=twin,
                  _FALL_BACK=(TypeError, ValueError, OverflowError, ZeroDivisionError))
     exec(builtins.compile(text, "<symdiff-dispatch>", "exec"), scope)  # noqa: S102
     return type(base.__name__, (base,), {"__call__": scope[name], "__module__": base.__module__})

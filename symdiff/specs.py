@@ -3,8 +3,6 @@ hands its backward, and how generated modules are loaded (verified first)."""
 
 from __future__ import annotations
 
-import ast
-import builtins
 import hashlib
 import linecache
 import types
@@ -14,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .ad.adjoint import Backward
-from .codegen.verify import verify_module
+from .codegen.bytecode import verified_code
 from .ir.graph import Graph, Shape
 
 
@@ -72,17 +70,15 @@ class Cache(dict):
 
 def load_module(source: str, name: str) -> dict:
     """Verify generated code, then run it in a fresh namespace (linecache keeps tracebacks readable)."""
-    return load_verified(source, name)[0]
+    return load_verified(source, name)
 
 
-def load_verified(source: str, name: str) -> tuple[dict, ast.Module]:
-    """``load_module``, also returning the verified tree (to find a function's lines in it
-    without parsing the module again)."""
-    tree = verify_module(source)
+def load_verified(source: str, name: str) -> dict:
+    """``load_module``'s work (one name that tests can watch for every module loaded)."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     filename = f"<symdiff-{name}-{digest}>"
+    code = verified_code(source, filename)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(f"symdiff_generated_{digest}")
-    code = builtins.compile(tree, filename, "exec")
     exec(code, module.__dict__)  # noqa: S102 -- verified generated code, never user text
-    return module.__dict__, tree
+    return module.__dict__

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import types
 from functools import lru_cache
 
 # Builtins that generated code may use, through their aliases (``_float = float``).
@@ -140,10 +141,23 @@ def helper_aliases(name: str) -> frozenset[str]:
                      and n.id.startswith("_") and n.id[1:] in ALIASABLE)
 
 
-def function_text(module: str, name: str, tree: ast.Module | None = None) -> str:
-    """The source text of the top-level function ``name`` of a module (``tree``: the module's,
-    when it was parsed already)."""
-    for node in (tree or ast.parse(module)).body:
+def function_text(module: str, name: str) -> str:
+    """The source text of the top-level function ``name`` of a module."""
+    for node in ast.parse(module).body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return "\n".join(module.split("\n")[node.lineno - 1:node.end_lineno])
     raise KeyError(name)
+
+
+def code_text(module: str, code: types.CodeType, most_lines: int) -> str | None:
+    """The source text of a function compiled from ``module`` (read from its code's line
+    positions, without parsing the module), or None where it spans more than ``most_lines``."""
+    first = code.co_firstlineno
+    if not hasattr(code, "co_positions"):  # Python 3.10
+        return function_text(module, code.co_name)
+    # (Each line's first instruction: a cheap test of the length; the end of the last
+    # statement needs every instruction's position.)
+    if any(line is not None and line - first > most_lines for _, _, line in code.co_lines()):
+        return None
+    last = max(end for _, end, _, _ in code.co_positions() if end is not None)
+    return "\n".join(module.split("\n")[first - 1:last])
