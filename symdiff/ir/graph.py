@@ -12,8 +12,7 @@ to the shape of their input at run time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from ..errors import GraphShapeError
 from ..ops import ELEMENTWISE_KINDS, OPS, evaluate_constant
@@ -21,8 +20,10 @@ from ..ops import ELEMENTWISE_KINDS, OPS, evaluate_constant
 Shape = tuple[int, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
+    """One operation: a tuple, so that it is its own key in the graph's table (hashed and compared
+    in C) and is made by ``tuple.__new__`` (a frozen dataclass took 1.6 us)."""
+
     op: str
     args: tuple[int, ...] = ()
     attrs: tuple = ()
@@ -102,16 +103,19 @@ class Graph:
 
     def intern(self, node: Node) -> int:
         """Return the id of ``node``, adding it if no equal node exists yet."""
-        # Keyed by a plain tuple: its hash and equality run in C (a dataclass's are Python).
-        key = (node.op, node.args, node.attrs, node.shape)
+        return self._interned(tuple(node))
+
+    def _interned(self, key: tuple) -> int:
+        """``intern`` of the node with fields ``key`` (made only if it is new)."""
         found = self._ids.get(key)
-        if found is None and node.op in COMMUTATIVE:
-            found = self._ids.get((node.op, node.args[::-1], node.attrs, node.shape))
+        if found is None and key[0] in COMMUTATIVE:
+            found = self._ids.get((key[0], key[1][::-1], key[2], key[3]))
         if found is not None:
             return found
+        node = tuple.__new__(Node, key)
         self.nodes.append(node)
         new_id = len(self.nodes) - 1
-        self._ids[key] = new_id
+        self._ids[node] = new_id
         if self.current_line is not None:
             self.lines[new_id] = self.current_line
         return new_id
@@ -124,7 +128,7 @@ class Graph:
     def const(self, value: float) -> int:
         value = float(value)
         # -0.0 == 0.0 in Python, so the sign is part of the key: x / -0.0 is -inf.
-        return self.intern(Node("const", (), (value, math.copysign(1.0, value)), ()))
+        return self._interned(("const", (), (value, math.copysign(1.0, value)), ()))
 
     def is_const(self, node_id: int, value: float | None = None) -> bool:
         node = self.nodes[node_id]
@@ -136,19 +140,21 @@ class Graph:
         if spec.arity >= 0 and len(args) != spec.arity:
             raise TypeError(f"{op} takes {spec.arity} arguments, got {len(args)}")
         if spec.kind in ELEMENTWISE_KINDS:
-            nodes = self.nodes
-            shape = broadcast_shapes([nodes[a].shape for a in args])
-            folded = self._fold(op, args, shape)
+            nodes = [self.nodes[a] for a in args]
+            if len(nodes) == 2 and nodes[0].shape == nodes[1].shape or len(nodes) == 1:
+                shape = nodes[0].shape  # (broadcast_shapes' common case, without its call)
+            else:
+                shape = broadcast_shapes([n.shape for n in nodes])
+            folded = self._fold(op, args, nodes, shape)
             if folded is not None:
                 return folded
         else:
             shape = spec.infer_shape(self, args, attrs)
-        return self.intern(Node(op, tuple(args), attrs, shape))
+        return self._interned((op, args, attrs, shape))
 
-    def _fold(self, op: str, args: tuple[int, ...], shape: Shape) -> int | None:
+    def _fold(self, op: str, args: tuple[int, ...], nodes: list[Node], shape: Shape) -> int | None:
         """Constant folding and the algebraic identities that keep gradients free of 0s and 1s
         (:data:`FOLDS`: one rule per op that has identities)."""
-        nodes = [self.nodes[a] for a in args]
         constants = 0
         for n in nodes:
             constants += n.op == "const"
