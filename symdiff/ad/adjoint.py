@@ -149,6 +149,8 @@ def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:
     (``s - log(sum(exp(s)))``, or with logsumexp): those are unchanged by any shift, so the
     gradient reaching ``c`` is exactly zero and a careful hand-written backward never computes
     it. No gradient is sent to such ``c``."""
+    if not any(node.op == "max" for node in graph.nodes):
+        return set()  # (the common case, without the walk)
     needed = graph.ancestors(outputs)
     consumers: dict[int, list[int]] = {n: [] for n in needed}
     for n in needed:

@@ -255,8 +255,11 @@ def shapes_text(program: Program, graph: Graph) -> str:
 def scalar_ok(graph: Graph, backward: Backward) -> bool:
     """Whether every value is a float (shape-generic, each op spelled in ``math``)."""
     nodes = graph.ancestors(graph.outputs + [g for g in backward.grads.values() if g is not None])
-    return all(graph[n].shape is None for n in nodes if graph[n].op != "const") and \
-        all(OPS[graph[n].op].math is not None for n in nodes
-            if graph[n].op not in ("input", "const")) and loops.math_ok(graph, nodes)
+    for n in nodes:
+        node = graph[n]
+        if node.op != "const" and (node.shape is not None
+                                   or node.op != "input" and OPS[node.op].math is None):
+            return False
+    return loops.math_ok(graph, nodes)
 
 

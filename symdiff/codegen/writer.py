@@ -266,6 +266,7 @@ class FunctionWriter:
         last_origin = None
         masked = self._masked_only()
         self.quiet: dict[int, bool] = {}
+        reuse, host = self.inplace.enabled, None  # (no buffer is reused: skip its bookkeeping)
         for n in self.nodes:
             node = graph[n]
             if node.op in ("input", "const") or n in self.given:
@@ -277,10 +278,11 @@ class FunctionWriter:
                     quiet = quiet or self.quiet.get(a, False)
             depth[n], self.quiet[n] = 1 + deepest, quiet
             self.text[n] = self._render(n)
-            self.inplace.note_reads(n)
-            host = self.inplace.host(n)
+            if reuse:
+                self.inplace.note_reads(n)
+                host = self.inplace.host(n)
             if not self._needs_line(n, depth[n]) and n not in grad_owner and host is None \
-                    and not self.inplace.needs_line(n):
+                    and not (reuse and self.inplace.needs_line(n)):
                 continue
             lines = forward if n in self.forward else backward
             origin = spec.origin.get(n)
@@ -294,7 +296,8 @@ class FunctionWriter:
             else:
                 name = self._name_for(n, adjoint_of, buffer)
             lines.extend(self._mark_quiet(self._lines(n, name, host), self.quiet[n]))
-            self.inplace.printed(n)
+            if reuse:
+                self.inplace.printed(n)
             self.names[n] = name
             depth[n] = 0
         return forward, backward + self._gradient_lines()

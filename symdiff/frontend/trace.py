@@ -485,18 +485,20 @@ class Tracer(Statements):
             args = [float(args[0]), *args[1:]]
         if any(isinstance(a, Selection) for a in args):
             return self._apply_selected(op, args, node, attrs)
-        ids = [self.as_node(a, node) for a in args]
-        if OPS[op].lower is not None:  # sugar: built from other ops
-            return Var(OPS[op].lower(self.graph, *ids))
+        graph, spec = self.graph, OPS[op]
+        ids = [a.node if type(a) is Var else self.as_node(a, node) for a in args]
+        if spec.lower is not None:  # sugar: built from other ops
+            return Var(spec.lower(graph, *ids))
         if op != "where":
             # A comparison used as a number is 0.0 or 1.0 (NumPy's bool arithmetic would not
             # add or negate it).
-            ids = [self.graph.apply("float", i) if OPS[self.graph[i].op].kind == "compare"
-                   else i for i in ids]
-        if OPS[op].kind == "structural" and any(self.graph.shape(i) is None for i in ids):
+            nodes = graph.nodes
+            ids = [graph.apply("float", i) if OPS[nodes[i].op].kind == "compare" else i
+                   for i in ids]
+        if spec.kind == "structural" and any(graph.shape(i) is None for i in ids):
             raise NeedsShapes()
         try:
-            return Var(self.graph.apply(op, *ids, attrs=attrs))
+            return Var(graph.apply(op, *ids, attrs=attrs))
         except GraphShapeError as exc:
             raise self.program.error(f"{self.what(node)}: {exc}", node, ShapeError) from None
 
