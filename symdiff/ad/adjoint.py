@@ -33,7 +33,6 @@ class Backward:
     adjoints: dict[int, int] = field(default_factory=dict)
     grads: dict[str, int | None] = field(default_factory=dict)
     origin: dict[int, int] = field(default_factory=dict)
-    contributions: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def differentiate(graph: Graph, outputs: list[int], wrt: list[str],
@@ -108,12 +107,10 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
             continue
         first_new = len(graph)
         node = graph[node_id]
-        sent = result.contributions.setdefault(node_id, [])
         if node.op == "loop":  # all its results' gradients at once: the backward loop
             for position, contribution in loop_vjp(graph, node_id, results.pop(node_id, {}),
                                                    on_path, differentiate):
                 pending.setdefault(node.args[position], []).append(contribution)
-                sent.append((node.args[position], contribution))
             pending.pop(node_id)
         else:
             terms = pending.pop(node_id)
@@ -125,14 +122,14 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
                 results.setdefault(node.args[0], {})[node.attrs[0]] = upstream
                 pending.setdefault(node.args[0], [])
             else:
-                _send(graph, node_id, upstream, on_path, pending, sent)
+                _send(graph, node_id, upstream, on_path, pending)
         for new_id in range(first_new, len(graph)):
             result.origin[new_id] = node_id
     return adjoints
 
 
 def _send(graph: Graph, node_id: int, upstream: int, on_path: set[int],
-          pending: dict[int, list[int]], sent: list[tuple[int, int]]) -> None:
+          pending: dict[int, list[int]]) -> None:
     """Send ``upstream`` times the node's local partials to its arguments on a path."""
     for position, arg in enumerate(graph[node_id].args):
         if arg not in on_path:
@@ -140,7 +137,6 @@ def _send(graph: Graph, node_id: int, upstream: int, on_path: set[int],
         contribution = vjp(graph, node_id, position, upstream)
         if contribution is not None:
             pending.setdefault(arg, []).append(contribution)
-            sent.append((arg, contribution))
 
 
 def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:

@@ -111,6 +111,8 @@ class Program:
     def index_params(self) -> list[str]:
         """Parameters used directly as an index (``y`` in ``s[np.arange(N), y]``): kept integer."""
         used = set()
+        if "[" not in self.source:
+            return []  # no subscript at all (the walk below is a third of parsing a long program)
         for node in nodes(self.tree) if self.tree is not None else ():
             if type(node) is ast.Subscript:
                 items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
