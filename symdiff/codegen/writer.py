@@ -128,20 +128,22 @@ class FunctionWriter:
         """How often each value is *printed*: an argument a spelling repeats counts twice, so
         it gets a name and is computed once."""
         uses = {n: 0 for n in self.nodes}
-        self.users: dict[int, list[int]] = {n: [] for n in self.nodes}
+        users: dict[int, list[int]] = {n: [] for n in self.nodes}
+        self.users = users
+        nodes, given = self.graph.nodes, self.given
         for n in self.nodes:
-            node = self.graph[n]
-            if n in self.given:
+            node = nodes[n]
+            if not node.args or n in given:
                 continue
             for arg, count in zip(node.args, self.printed_counts(node) or (1,) * len(node.args)):
                 uses[arg] += count
-                self.users[arg].append(n)
+                users[arg].append(n)
         for r in roots:
             uses[r] += 1
         return uses
 
     def _needs_line(self, n: int, depth: int) -> bool:
-        node = self.graph[n]
+        node = self.graph.nodes[n]
         if node.op in ("input", "const"):
             return False
         return (n in self.spec.outputs or n in self.graph.names or self.uses[n] > 1
@@ -187,9 +189,10 @@ class FunctionWriter:
     # ---------------------------------------------------------------- printing
     def expr(self, n: int, need: int = 0) -> str:
         """The text of node ``n``, parenthesized if its precedence is below ``need``."""
-        if n in self.names:
-            return self.names[n]
-        node = self.graph[n]
+        name = self.names.get(n)
+        if name is not None:
+            return name
+        node = self.graph.nodes[n]
         if node.op == "input":
             return node.attrs[0]
         if node.op == "const":
@@ -199,7 +202,7 @@ class FunctionWriter:
         return f"({text})" if prec < need else text
 
     def _render(self, n: int) -> tuple[str, int]:
-        node = self.graph[n]
+        node = self.graph.nodes[n]
         spec = OPS[node.op]
         if self.mode == "xp":
             return self._render_portable(n, node, spec)
@@ -267,16 +270,19 @@ class FunctionWriter:
         masked = self._masked_only()
         self.quiet: dict[int, bool] = {}
         reuse, host = self.inplace.enabled, None  # (no buffer is reused: skip its bookkeeping)
+        # (Locals: this loop runs for every node of large programs.)
+        nodes, names, quiets, given = graph.nodes, self.names, self.quiet, self.given
+        numpy_mode = self.mode == "numpy"
         for n in self.nodes:
-            node = graph[n]
-            if node.op in ("input", "const") or n in self.given:
+            node = nodes[n]
+            if node.op in ("input", "const") or n in given:
                 continue
-            deepest, quiet = 0, n in masked or OPS[node.op].quiet and self.mode == "numpy"
-            for a in node.args:  # (one loop: this runs for every node of large programs)
-                if a not in self.names:  # printed inline
+            deepest, quiet = 0, n in masked or numpy_mode and OPS[node.op].quiet
+            for a in node.args:
+                if a not in names:  # printed inline
                     deepest = max(deepest, depth.get(a, 0))
-                    quiet = quiet or self.quiet.get(a, False)
-            depth[n], self.quiet[n] = 1 + deepest, quiet
+                    quiet = quiet or quiets.get(a, False)
+            depth[n], quiets[n] = 1 + deepest, quiet
             self.text[n] = self._render(n)
             if reuse:
                 self.inplace.note_reads(n)
