@@ -95,13 +95,18 @@ def table(processes: int) -> list[str]:
     for _ in range(processes):  # interleaved, so a burst of load hits every state alike
         for name, peers in found.items():
             samples[name].append(measure(peers))
-    lines = [f"compile + first call, K={K}, median of {processes} fresh processes",
+    lines = [f"compile + first call, K={K}, median [fastest, slowest] of {processes} fresh processes",
              "process state | straight-line (1000 statements) | rolled for loop"]
     for name, runs in samples.items():
-        straight = statistics.median(r["straight"] for r in runs)
-        loop = statistics.median(r["loop"] for r in runs)
-        lines.append(f"{name:<24} | {straight * 1e3:9.0f} ms | {loop * 1e3:9.1f} ms")
+        lines.append(f"{name:<24} | {_spread([r['straight'] for r in runs], '.0f')} | "
+                     f"{_spread([r['loop'] for r in runs], '.1f')}")
     return lines
+
+
+def _spread(seconds: list[float], form: str) -> str:
+    """The median and the range, in ms: a busy machine's bursts show as a wide range."""
+    ms = sorted(t * 1e3 for t in seconds)
+    return f"{statistics.median(ms):{form}} ms [{ms[0]:{form}}, {ms[-1]:{form}}]"
 
 
 def main(argv: list[str] | None = None) -> int:
