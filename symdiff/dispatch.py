@@ -43,9 +43,13 @@ def float_dispatcher(base: type, name: str, params: list[str], module: str,
     twin = namespace[name + "_scalar"]
     scalar_source = code_text(module, twin.__code__, INLINE_LINES + 2)
     lines = [] if scalar_source is None else scalar_source.splitlines()[1:]
-    if lines and lines[0].strip().startswith('"""'):
-        lines = lines[1:]  # the docstring
-    if scalar_source is None or len(lines) > INLINE_LINES:
+    docstring = lines[0].strip() if lines else ""
+    one_line = len(docstring) >= 6 and docstring[:3] == docstring[-3:] == '"""' \
+        and '"""' not in docstring[3:-3]
+    if one_line:
+        lines = lines[1:]  # the docstring, one line; any other is not copied in (called instead)
+    if scalar_source is None or len(lines) > INLINE_LINES or docstring.startswith('"""') \
+            and not one_line:
         lines = [f"    return _twin({', '.join(params)})"]
     text = TEMPLATE.format(
         name=name, defaults=", ".join(f"{p}=_MISSING" for p in params), params=", ".join(params),

@@ -60,6 +60,20 @@ REFUSED = {
     "an alias not bound": HEAD + "def f(x):\n    return _len(x)\n",
     "a changed helper": HEAD + "def _sum_to(g, shape):\n    return g\n",
     "a constant bound at the top": HEAD + "np = 1\n",
+    # A review found this: a class made by type() whose __array_interface__ reads any memory,
+    # there the function's builtins (the payload here is harmless, and never runs).
+    "a class made by type": HEAD + (
+        "def _f_block(x):\n    r = '%r' % _f_block\n    a = int(r[r.rfind(' ') + 1:-1], 16)\n"
+        "    b = np.asarray(type('M', (), {'__array_interface__': {'shape': (1,), 'typestr': '|O',"
+        " 'data': (a + 24, False), 'version': 3}})())\n    return b[0]['eval']('1 + 1')\n\n\n"
+        "def f(x):\n    return _f_block(x)\n"),
+    "a while loop after a for loop that returns": HEAD + (
+        "def f(x):\n    for k in ():\n        return k\n    while x:\n        x = x - 1\n"
+        "    return x\n"),
+    "a try statement": HEAD + "def f(x):\n    try:\n        x = x + 1\n    except:\n"
+                              "        pass\n    return x\n",
+    "a definition named like the import": HEAD + "def np(x):\n    return x\n",
+    "a definition named like an alias": HEAD + "_float = float\n\n\ndef _float(x):\n    return x\n",
 }
 
 
@@ -68,7 +82,7 @@ def test_code_outside_codegens_subset_is_refused_by_both_checks(what):
     text = REFUSED[what]
     with pytest.raises(bytecode._Undecided):
         bytecode._check(compile(text, "<test>", "exec", dont_inherit=True))
-    with pytest.raises(GeneratedCodeError, match="line|helper|top-level"):
+    with pytest.raises(GeneratedCodeError):
         load_module(text, "f")
 
 
@@ -99,3 +113,13 @@ def test_a_callers_frozen_objects_stay_frozen():
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_the_float_dispatcher_copies_in_only_a_one_line_docstring():
+    # A review found that the text after a docstring's first line was copied in as code.
+    from symdiff.dispatch import float_dispatcher
+    text = (HEAD + 'def f_scalar(x):\n    """Two\n    return 99.0 #"""\n    return x + 1.0, {}\n')
+    namespace = load_module(text, "f")
+    g = symdiff.compile("def f(x):\n    return x * 2.0\n")
+    g.__class__ = float_dispatcher(symdiff.compiler.Compiled, "f", ["x"], text, namespace)
+    assert g(1.0) == (2.0, {})

@@ -118,7 +118,10 @@ IMPORTS = {"numpy": "np", "math": "math"}
 # Jumps back: each must be a for loop's (no while loop; Python 3.10 jumps back absolutely).
 BACKWARD = frozenset(op for name, op in dis.opmap.items() if "BACKWARD" in name
                      or name == "JUMP_ABSOLUTE")
-FOR_ITER = dis.opmap["FOR_ITER"]
+# Each exception handler a function enters must be a with statement's (no try: except:, which
+# could also swallow KeyboardInterrupt); Python 3.10 spells them otherwise (the tree decides).
+HANDLERS = tuple(dis.opmap[n] for n in ("PUSH_EXC_INFO", "WITH_EXCEPT_START")) \
+    if "PUSH_EXC_INFO" in dis.opmap else ()
 # A helper's flags say whether its module imported annotations from __future__: not its code.
 FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
 
@@ -188,8 +191,9 @@ def _check_store(target: str, loaded, functions: dict, aliases: set[str]) -> Non
         aliases.add(target)
         return
     if kind == "function" and value is not None and value.co_name == target \
-            and not target.startswith("__") and target not in functions:
-        return
+            and not target.startswith("__") and target not in functions \
+            and target not in ALIASES and target not in IMPORTS.values():
+        return  # (a definition never takes the name of an import or an alias)
     raise _Undecided(f"the top level binds {target!r}")
 
 
@@ -200,8 +204,10 @@ def _check_function(code: types.CodeType, names: frozenset[str], protected: set[
     if not used <= FUNCTION_OPCODES:
         raise _Undecided(f"{what}: {', '.join(sorted(dis.opname[op] for op in used - FUNCTION_OPCODES))}")
     ops = code.co_code[::2]
-    if sum(ops.count(op) for op in used & BACKWARD) > ops.count(FOR_ITER):
+    if used & BACKWARD and not _only_for_loops(code):
         raise _Undecided(f"{what}: a loop other than a for loop")
+    if HANDLERS and ops.count(HANDLERS[0]) != ops.count(HANDLERS[1]):
+        raise _Undecided(f"{what}: an exception handler that is not a with statement's")
     unknown = set(code.co_names) - names
     if unknown:
         raise _Undecided(f"{what} reads {sorted(unknown)[0]!r}")
@@ -216,6 +222,14 @@ def _check_function(code: types.CodeType, names: frozenset[str], protected: set[
     for constant in code.co_consts:
         if not _plain(constant):
             raise _Undecided(f"{what}: constant {constant!r}"[:200])
+
+
+def _only_for_loops(code: types.CodeType) -> bool:
+    """Whether every jump back goes to a ``for`` loop's next step (no ``while``: its jumps go
+    back to its test). Read instruction by instruction, only for code that jumps back."""
+    targets = {ins.offset: ins.opname for ins in dis.get_instructions(code)}
+    return all(targets.get(ins.argval) == "FOR_ITER" for ins in dis.get_instructions(code)
+               if ins.opcode in BACKWARD)
 
 
 def _plain(constant) -> bool:

@@ -21,7 +21,9 @@ from functools import lru_cache
 # Builtins that generated code may use, through their aliases (``_float = float``).
 ALIASABLE = frozenset({
     "abs", "dict", "enumerate", "float", "hasattr", "int", "isinstance", "len", "list", "max",
-    "min", "range", "slice", "sum", "tuple", "type", "zip", "ImportError"})
+    "min", "range", "slice", "sum", "tuple", "zip", "ImportError"})
+# (Not ``type``: with three arguments it makes a class, whose dunder attributes a string key can
+# set; ``np.asarray`` of an object with ``__array_interface__`` reads any memory.)
 ALL_BUILTINS = frozenset(name for name in dir(builtins) if name.isidentifier())
 
 

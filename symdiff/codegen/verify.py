@@ -44,7 +44,7 @@ MATH_FUNCTIONS = printed_names("math") | frozenset({
     "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow", "fabs", "inf", "nan", "pi",
     "e"})
 BUILTINS = frozenset({"max", "min", "abs", "float", "tuple", "range", "len", "isinstance",
-                      "type", "int", "None", "True", "False", "dict", "zip", "slice",
+                      "int", "None", "True", "False", "dict", "zip", "slice",
                       "ValueError"})  # a rolled while loop past its limit of steps
 METHODS = frozenset({"sum", "T", "reshape", "shape", "ndim", "copy", "max", "min", "mean", "at",
                      "astype", "dtype", "size", "dot", "transpose", "squeeze", "get", "item",
@@ -73,7 +73,7 @@ BLOCK_FUNCTION = re.compile(r"_[A-Za-z][A-Za-z0-9_]*_block")
 FORBIDDEN_NAMES = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
     "vars", "breakpoint", "exit", "quit", "memoryview", "super", "classmethod", "staticmethod",
-    "property"})
+    "property", "type"})  # (type(name, bases, dict) makes a class)
 
 
 class GeneratedCodeError(SymdiffError):
@@ -142,6 +142,8 @@ def _check_top_level(tree: ast.Module) -> set[str]:
             aliases.add(node.targets[0].id)
             continue
         defined = defined or isinstance(node, ast.FunctionDef)
+        if isinstance(node, ast.FunctionDef) and (node.name in ALIASES or node.name in ("np", "math")):
+            _fail(node, f"a definition named {node.name!r}, which the module imports or aliases")
         if not (docstring or isinstance(node, (ast.Import, ast.FunctionDef))):
             _fail(node, f"a top-level {type(node).__name__}: modules only import and define")
     return aliases
