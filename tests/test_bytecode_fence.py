@@ -81,7 +81,7 @@ REFUSED = {
 def test_code_outside_codegens_subset_is_refused_by_both_checks(what):
     text = REFUSED[what]
     with pytest.raises(bytecode._Undecided):
-        bytecode._check(compile(text, "<test>", "exec", dont_inherit=True))
+        bytecode._check(compile(text, "<test>", "exec", dont_inherit=True), text)
     with pytest.raises(GeneratedCodeError):
         load_module(text, "f")
 

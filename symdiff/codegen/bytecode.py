@@ -16,7 +16,7 @@ yields can be checked in a few milliseconds, because a code object lists what it
 * the module's own code: a docstring, the two imports, builtins' aliases before any definition,
   then definitions, and nothing called.
 
-A helper's code must equal the helper's own (its bytecode, names and constants). A module the
+A helper's text (found from its code's line positions) must equal the helper's own. A module the
 fast check does not accept (or one where a definition shadows a builtin, which needs the syntax
 tree to tell a global read from a local one) gets the syntax-tree check, which names the line.
 A module is run only if one of the two checks accepts it.
@@ -24,15 +24,15 @@ A module is run only if one of the two checks accepts it.
 
 from __future__ import annotations
 
-import __future__
 import builtins
 import dis
 import types
 
 from ..runtime import HELPERS
-from .names import ALIASABLE, ALL_BUILTINS, alias, helper_aliases
+from .names import ALIASABLE, ALL_BUILTINS, alias, code_text, helper_aliases
 from .verify import (ALIASES, BLOCK_FUNCTION, BUILTINS, FORBIDDEN_NAMES, LINALG_FUNCTIONS,
-                     MATH_FUNCTIONS, METHODS, NUMPY_FUNCTIONS, XP_FUNCTIONS, verify_module)
+                     MATH_FUNCTIONS, METHODS, NUMPY_FUNCTIONS, XP_FUNCTIONS, _helper_source,
+                     verify_module)
 
 # Every construct the syntax-tree check allows in a function, once (never run: only compiled).
 _REFERENCE = '''
@@ -122,8 +122,6 @@ BACKWARD = frozenset(op for name, op in dis.opmap.items() if "BACKWARD" in name
 # could also swallow KeyboardInterrupt); Python 3.10 spells them otherwise (the tree decides).
 HANDLERS = tuple(dis.opmap[n] for n in ("PUSH_EXC_INFO", "WITH_EXCEPT_START")) \
     if "PUSH_EXC_INFO" in dis.opmap else ()
-# A helper's flags say whether its module imported annotations from __future__: not its code.
-FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
 
 
 class _Undecided(Exception):
@@ -135,20 +133,20 @@ def verified_code(source: str, filename: str) -> types.CodeType:
     # Codegen's text (compiling runs nothing), without this module's __future__ flags.
     code = builtins.compile(source, filename, "exec", dont_inherit=True)
     try:
-        _check(code)
+        _check(code, source)
     except _Undecided:
         verify_module(source)  # raises GeneratedCodeError where the line is, or accepts
     return code
 
 
-def _check(module: types.CodeType) -> None:
+def _check(module: types.CodeType, source: str) -> None:
     functions, aliases = _check_module(module)
     blocks = {name for name in functions if BLOCK_FUNCTION.fullmatch(name)}
     protected = blocks | set(HELPERS) | ALIASES
     names = NAMES | blocks
     for name, code in functions.items():
         if name in HELPERS:
-            _check_helper(name, code, aliases)
+            _check_helper(name, code, aliases, source)
         else:
             _check_function(code, names, protected, aliases)
 
@@ -238,25 +236,10 @@ def _plain(constant) -> bool:
     return isinstance(constant, CONSTANTS) and type(constant) is not complex
 
 
-def _check_helper(name: str, code: types.CodeType, aliases: set[str]) -> None:
-    if not _same(code, HELPERS[name].__code__):
+def _check_helper(name: str, code: types.CodeType, aliases: set[str], source: str) -> None:
+    """A helper's text (found from its code's line positions) is symdiff's own, defaults and
+    annotations included."""
+    if code_text(source, code, len(source)) != _helper_source(name):
         raise _Undecided(f"helper {name} differs from symdiff's own")
     if not helper_aliases(name) <= {a[1:] for a in aliases}:
         raise _Undecided(f"helper {name} needs aliases the module does not bind")
-
-
-def _same(one: types.CodeType, other: types.CodeType) -> bool:
-    """The same code, lines apart: bytecode, names, locals, arguments, constants."""
-    fields = ("co_code", "co_names", "co_varnames", "co_argcount", "co_kwonlyargcount",
-              "co_freevars", "co_cellvars")
-    if any(getattr(one, f) != getattr(other, f) for f in fields) \
-            or one.co_flags & ~FUTURE_FLAGS != other.co_flags & ~FUTURE_FLAGS \
-            or len(one.co_consts) != len(other.co_consts):
-        return False
-    for a, b in zip(one.co_consts, other.co_consts):
-        same = _same(a, b) if isinstance(a, types.CodeType) and isinstance(b, types.CodeType) \
-            else type(a) is type(b) and a == b
-        if not same:
-            return False
-    return True
-
