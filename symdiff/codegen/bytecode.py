@@ -12,9 +12,10 @@ yields can be checked in a few milliseconds, because a code object lists what it
   a builtin that runs code.
 * ``co_consts``: numbers, strings, ``None``, ``...`` and tuples of them; no nested code.
 * its opcodes: only those Python emits for the constructs codegen writes (found by compiling a
-  reference function that uses each of them, so the list follows the running Python).
+  reference function that uses each of them, so the list follows the running Python); every
+  jump back goes to a ``for`` loop's next step, every exception handler is a ``with``'s.
 * the module's own code: a docstring, the two imports, builtins' aliases before any definition,
-  then definitions, and nothing called.
+  then definitions (none named ``np``, ``math`` or an alias), and nothing called.
 
 A helper's text (found from its code's line positions) must equal the helper's own. A module the
 fast check does not accept (or one where a definition shadows a builtin, which needs the syntax
