@@ -323,8 +323,6 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
     (the derivative of a branch that ``where`` did not take).
     """
     node = graph[upstream]
-    if node.op != "sum_to" and node.op != "where" and graph.is_const(partial, 1.0):
-        return upstream  # (what folding 1 * upstream gives, without building it: a sum's partials)
     if node.op == "sum_to" and _masked(graph, node.args[0]) is not None:
         # A masked gradient summed over broadcast axes: exactly zero wherever no position was
         # selected, and it must stay so after the product.

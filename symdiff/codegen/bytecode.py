@@ -31,7 +31,7 @@ import types
 
 from ..runtime import HELPERS
 from .names import ALIASABLE, ALL_BUILTINS, alias, code_text, helper_aliases
-from .verify import (ALIASES, BLOCK_FUNCTION, BUILTINS, FORBIDDEN_NAMES, LINALG_FUNCTIONS,
+from .verify import (ALIASES, BLOCK_FUNCTION, IMPORTS, BUILTINS, FORBIDDEN_NAMES, LINALG_FUNCTIONS,
                      MATH_FUNCTIONS, METHODS, NUMPY_FUNCTIONS, XP_FUNCTIONS, _helper_source,
                      verify_module)
 
@@ -115,7 +115,6 @@ MODULE_OPNAMES = frozenset(dis.opname[op] for op in _opcodes(_code_of(_MODULE)))
 NAMES = (NUMPY_FUNCTIONS | XP_FUNCTIONS | LINALG_FUNCTIONS | MATH_FUNCTIONS | BUILTINS | METHODS
          | ALIASES | frozenset(HELPERS) | {"np", "math", "xp", "linalg", "add", "at"})
 CONSTANTS = (int, float, str, type(None), type(Ellipsis))  # bool is an int
-IMPORTS = {"numpy": "np", "math": "math"}
 # Jumps back: each must be a for loop's (no while loop; Python 3.10 jumps back absolutely).
 BACKWARD = frozenset(op for name, op in dis.opmap.items() if "BACKWARD" in name
                      or name == "JUMP_ABSOLUTE")
@@ -199,10 +198,10 @@ def _check_store(target: str, loaded, functions: dict, aliases: set[str]) -> Non
 def _check_function(code: types.CodeType, names: frozenset[str], protected: set[str],
                     aliases: set[str]) -> None:
     what = f"function {code.co_name!r}"
-    used = _opcodes(code)
+    ops = code.co_code[::2]  # (every instruction's opcode: code units are two bytes)
+    used = frozenset(ops)
     if not used <= FUNCTION_OPCODES:
         raise _Undecided(f"{what}: {', '.join(sorted(dis.opname[op] for op in used - FUNCTION_OPCODES))}")
-    ops = code.co_code[::2]
     if used & BACKWARD and not _only_for_loops(code):
         raise _Undecided(f"{what}: a loop other than a for loop")
     if HANDLERS and ops.count(HANDLERS[0]) != ops.count(HANDLERS[1]):
@@ -226,8 +225,9 @@ def _check_function(code: types.CodeType, names: frozenset[str], protected: set[
 def _only_for_loops(code: types.CodeType) -> bool:
     """Whether every jump back goes to a ``for`` loop's next step (no ``while``: its jumps go
     back to its test). Read instruction by instruction, only for code that jumps back."""
-    targets = {ins.offset: ins.opname for ins in dis.get_instructions(code)}
-    return all(targets.get(ins.argval) == "FOR_ITER" for ins in dis.get_instructions(code)
+    instructions = list(dis.get_instructions(code))
+    targets = {ins.offset: ins.opname for ins in instructions}
+    return all(targets.get(ins.argval) == "FOR_ITER" for ins in instructions
                if ins.opcode in BACKWARD)
 
 

@@ -40,6 +40,7 @@ XP_FUNCTIONS = NUMPY_FUNCTIONS | printed_names("xp") | frozenset({
 # np.linalg functions: the ones the entries print (np.linalg.inv...).
 LINALG_FUNCTIONS = printed_names("np.linalg")
 ALIASES = frozenset(alias(name) for name in ALIASABLE)
+IMPORTS = {"numpy": "np", "math": "math"}  # the only imports: module -> the name it binds
 MATH_FUNCTIONS = printed_names("math") | frozenset({
     "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "log1p", "pow", "fabs", "inf", "nan", "pi",
     "e"})
@@ -142,7 +143,8 @@ def _check_top_level(tree: ast.Module) -> set[str]:
             aliases.add(node.targets[0].id)
             continue
         defined = defined or isinstance(node, ast.FunctionDef)
-        if isinstance(node, ast.FunctionDef) and (node.name in ALIASES or node.name in ("np", "math")):
+        if isinstance(node, ast.FunctionDef) and (node.name in ALIASES
+                                                  or node.name in IMPORTS.values()):
             _fail(node, f"a definition named {node.name!r}, which the module imports or aliases")
         if not (docstring or isinstance(node, (ast.Import, ast.FunctionDef))):
             _fail(node, f"a top-level {type(node).__name__}: modules only import and define")
@@ -157,7 +159,8 @@ def _is_alias(node: ast.AST) -> bool:
 
 
 def _check_import(node: ast.Import) -> None:
-    if [(a.name, a.asname) for a in node.names] not in ([("numpy", "np")], [("math", None)]):
+    if len(node.names) != 1 or IMPORTS.get(node.names[0].name) != (node.names[0].asname
+                                                                 or node.names[0].name):
         _fail(node, "only 'import numpy as np' and 'import math' are allowed")
 
 

@@ -103,7 +103,7 @@ class Graph:
 
     def intern(self, node: Node) -> int:
         """Return the id of ``node``, adding it if no equal node exists yet."""
-        return self._interned(tuple(node))
+        return self._interned(node)
 
     def _interned(self, key: tuple) -> int:
         """``intern`` of the node with fields ``key`` (made only if it is new)."""
