@@ -12,6 +12,7 @@ The checked program is then traced into a graph by :mod:`symdiff.frontend.trace`
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import io
 import keyword
@@ -21,7 +22,7 @@ import sys
 import textwrap
 import tokenize
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ..errors import ParseError, SourceError
 from .files import read_source  # regular files only, UTF-8, bounded
@@ -370,62 +371,96 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
     found: set[str] = set()
     count = 0
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, depth, parent = stack.pop()
+        node, depth, where = pop()
         count += 1
         if count > MAX_AST_NODES:
             raise ParseError(f"program is too large (more than {MAX_AST_NODES:,} syntax nodes)")
-        # Operator nodes (&, not, is...) carry no position: report their expression's.
-        where = node if hasattr(node, "lineno") else parent
+        kind = type(node)
+        shape = _SHAPES.get(kind) or _shape(kind)
+        if shape.positioned:  # operator nodes (&, not, is...) report their expression's position
+            where = node
         if depth > MAX_DEPTH:
             raise _located(source, where, f"expression is nested too deeply (more than "
                            f"{MAX_DEPTH} levels)")
-        kind = type(node)
-        if kind not in ALLOWED_TYPES and not isinstance(node, ALLOWED_NODES):
+        if not shape.allowed:
             what = DESCRIBE.get(kind, f"'{kind.__name__}' syntax")
             raise _located(source, where, f"unsupported syntax: {what}")
-        _check_node(node, source)
-        if kind is ast.Name:
-            found.add(node.id)
-        elif kind is ast.arg:
-            found.add(node.arg)
-        elif kind is ast.FunctionDef:
-            found.add(node.name)
-        for name in node._fields:  # ast.iter_child_nodes, without its two generators
+        if shape.check is not None:
+            shape.check(node, source, found)
+        depth += 1
+        for name in shape.children:
             child = getattr(node, name, None)
-            if isinstance(child, ast.AST):
-                stack.append((child, depth + 1, where))
-            elif isinstance(child, list):
-                stack.extend((c, depth + 1, where) for c in child if isinstance(c, ast.AST))
+            if type(child) is list:
+                for item in child:
+                    if isinstance(item, ast.AST):
+                        push((item, depth, where))
+            elif isinstance(child, ast.AST):
+                push((child, depth, where))
     return found
 
 
-def _check_node(node: ast.AST, source: str) -> None:
-    if isinstance(node, ast.Name):
-        _check_identifier(node.id, node, source)
-        if node.id in FORBIDDEN_NAMES:  # eval, open...: refused wherever they appear
-            raise _located(source, node, f"name '{node.id}' is reserved: it is not allowed in programs")
-    elif isinstance(node, ast.arg):
-        _check_identifier(node.arg, node, source)
-    elif isinstance(node, ast.Attribute):
-        if node.attr.startswith("_"):
-            raise _located(source, node, f"attribute '{node.attr}' is not allowed")
-    elif isinstance(node, ast.Constant):
-        if isinstance(node.value, bytes):
-            raise _located(source, node, f"constant {node.value!r} is not allowed")
-        if isinstance(node.value, int) and abs(node.value) > MAX_INT:
-            raise _located(source, node, "integer literal is too large")
-        if isinstance(node.value, complex):
-            raise _located(source, node, "complex numbers are not supported")
-        if isinstance(node.value, float) and not math.isfinite(node.value):
-            raise _located(source, node, "number literal overflows to infinity")
-    elif isinstance(node, ast.FunctionDef):
-        _check_identifier(node.name, node, source)
-        if node.name in RESERVED:
-            raise _located(source, node, f"function name '{node.name}' is reserved for "
-                           "generated code: rename the function")
-        if node.decorator_list:
-            raise _located(source, node.decorator_list[0], "decorators are not supported")
+class _Shape(NamedTuple):
+    """What the tree check needs of one node type, worked out once per type."""
+    allowed: bool
+    positioned: bool           # carries a line and column of its own
+    children: tuple[str, ...]  # its fields, but ctx (Load, Store: nothing to check)
+    check: Callable | None     # the node's own rule (identifiers, constants...)
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(kind: type) -> _Shape:
+    shape = _Shape(kind in ALLOWED_TYPES or issubclass(kind, ALLOWED_NODES),
+                   "lineno" in kind._attributes,
+                   tuple(f for f in kind._fields if f != "ctx"), _NODE_CHECKS.get(kind))
+    _SHAPES[kind] = shape
+    return shape
+
+
+def _check_name_node(node: ast.Name, source: str, found: set[str]) -> None:
+    _check_identifier(node.id, node, source)
+    if node.id in FORBIDDEN_NAMES:  # eval, open...: refused wherever they appear
+        raise _located(source, node, f"name '{node.id}' is reserved: it is not allowed in programs")
+    found.add(node.id)
+
+
+def _check_arg(node: ast.arg, source: str, found: set[str]) -> None:
+    _check_identifier(node.arg, node, source)
+    found.add(node.arg)
+
+
+def _check_attribute(node: ast.Attribute, source: str, found: set[str]) -> None:
+    if node.attr.startswith("_"):
+        raise _located(source, node, f"attribute '{node.attr}' is not allowed")
+
+
+def _check_constant(node: ast.Constant, source: str, found: set[str]) -> None:
+    value = node.value
+    if isinstance(value, bytes):
+        raise _located(source, node, f"constant {value!r} is not allowed")
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise _located(source, node, "integer literal is too large")
+    if isinstance(value, complex):
+        raise _located(source, node, "complex numbers are not supported")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _located(source, node, "number literal overflows to infinity")
+
+
+def _check_function(node: ast.FunctionDef, source: str, found: set[str]) -> None:
+    _check_identifier(node.name, node, source)
+    if node.name in RESERVED:
+        raise _located(source, node, f"function name '{node.name}' is reserved for "
+                       "generated code: rename the function")
+    if node.decorator_list:
+        raise _located(source, node.decorator_list[0], "decorators are not supported")
+    found.add(node.name)
+
+
+_NODE_CHECKS = {ast.Name: _check_name_node, ast.arg: _check_arg, ast.Attribute: _check_attribute,
+                ast.Constant: _check_constant, ast.FunctionDef: _check_function}
 
 
 def _check_name(name) -> None:
@@ -437,13 +472,20 @@ def _check_name(name) -> None:
 
 
 def _check_identifier(name: str, node: ast.AST, source: str) -> None:
+    problem = _identifier_problem(name)
+    if problem is not None:
+        raise _located(source, node, problem)
+
+
+@functools.lru_cache(maxsize=4096)  # a program names the same few identifiers over and over
+def _identifier_problem(name: str) -> str | None:
     if not name.isascii() or not name.isidentifier():
-        raise _located(source, node, f"identifier {name!r} must be plain ASCII")
+        return f"identifier {name!r} must be plain ASCII"
     if is_generated_private(name):
-        raise _located(source, node, f"name '{name}' is not allowed: the generated code uses "
-                       "it for itself; rename it")
+        return f"name '{name}' is not allowed: the generated code uses it for itself; rename it"
     if keyword.iskeyword(name):
-        raise _located(source, node, f"'{name}' is a Python keyword")
+        return f"'{name}' is a Python keyword"
+    return None
 
 
 def is_generated_private(name: str) -> bool:

@@ -12,6 +12,7 @@ to the shape of their input at run time.
 from __future__ import annotations
 
 import math
+from itertools import compress
 from typing import Iterator, NamedTuple
 
 from ..errors import GraphShapeError
@@ -203,11 +204,16 @@ class Graph:
 
     def descendants(self, roots: list[int]) -> set[int]:
         """Every node that depends on one of ``roots``, the roots included."""
-        reached = set(roots)
-        for node_id in range(min(roots, default=len(self.nodes)), len(self.nodes)):
-            if any(arg in reached for arg in self.nodes[node_id].args):
-                reached.add(node_id)
-        return reached
+        nodes = self.nodes
+        reached = bytearray(len(nodes))
+        for root in roots:
+            reached[root] = 1
+        for node_id in range(min(roots, default=len(nodes)), len(nodes)):
+            for arg in nodes[node_id].args:
+                if reached[arg]:
+                    reached[node_id] = 1
+                    break
+        return set(compress(range(len(nodes)), reached))
 
     def topological(self, roots: list[int] | None = None) -> Iterator[int]:
         """Node ids in topological order, restricted to the ancestors of ``roots`` when given."""
