@@ -231,15 +231,19 @@ def _factored(graph: Graph, terms: list[int], gradients: AbstractSet[int]) -> in
     processor many times a normal one). A node of ``gradients`` (a sum of terms already made)
     is one factor: its own product is not taken apart, or each step would multiply again what
     the step before it did."""
-    products = [_product(graph, t, gradients) for t in terms]
-    if any(p is None or any(_boolean(graph, f) for f in p[1]) for p in products):
-        return None  # masks multiply as booleans (True * True + True is True): left as they are
-    common = list(products[0][1])
-    for _, factors in products[1:]:
-        common = [f for f in common if f in factors and factors.count(f) >= common.count(f)]
-    common = [f for f in common if graph[f].op != "const"]
-    if not common:
-        return None
+    products, common = [], None
+    for t in terms:  # (stopping at the first term that shares nothing: a long sum often has none)
+        product = _product(graph, t, gradients)
+        if product is None or any(_boolean(graph, f) for f in product[1]):
+            return None  # masks multiply as booleans (True * True + True is True): left as they are
+        factors = product[1]
+        if common is None:
+            common = [f for f in factors if graph[f].op != "const"]
+        else:
+            common = [f for f in common if f in factors and factors.count(f) >= common.count(f)]
+        if not common:
+            return None
+        products.append(product)
     total = None
     for negative, factors in products:
         rest = list(factors)

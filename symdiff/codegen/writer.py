@@ -12,6 +12,7 @@ specialization, for Python floats, where a NumPy ufunc call would cost a microse
 
 from __future__ import annotations
 
+import functools
 import inspect
 import keyword
 import math
@@ -114,12 +115,13 @@ class FunctionWriter:
         self.forward = graph.ancestors(spec.outputs, stop=self.given)
         # In the order the statements run: every forward line, then every backward line (the
         # forward set holds all its ancestors, so this is a topological order too).
-        self.nodes = sorted(graph.ancestors(spec.outputs + grad_roots, stop=self.given),
-                            key=lambda n: (n not in self.forward, n))
+        backward = graph.ancestors(grad_roots, stop=self.forward | self.given.keys()) - self.forward
+        self.nodes = sorted(self.forward) + sorted(backward)
         self.uses = self._count_uses(spec.outputs + grad_roots)
         self.names: dict[int, str] = dict(self.given)
         self.text: dict[int, tuple[str, int]] = {}
         self.inplace = InPlacePlan(self, enabled=mode == "numpy")
+        self._plain = _plain_formats(mode)
         # The values that are a whole gradient (an input's, or a value's upstream gradient).
         self.gradient_sums = set(grad_roots) | set(spec.adjoints.values())
 
@@ -203,6 +205,13 @@ class FunctionWriter:
 
     def _render(self, n: int) -> tuple[str, int]:
         node = self.graph.nodes[n]
+        plain = self._plain.get(node.op) if self.float_spelling is None else None
+        if plain is not None:  # most nodes: a format with the arguments in place
+            fmt, arg_prec, prec, helpers = plain
+            if helpers:
+                self.helpers.update(helpers)
+            expr = self.expr
+            return fmt.format(*[expr(a, p) for a, p in zip(node.args, arg_prec)]), prec
         spec = OPS[node.op]
         if self.mode == "xp":
             return self._render_portable(n, node, spec)
@@ -271,7 +280,7 @@ class FunctionWriter:
         self.quiet: dict[int, bool] = {}
         reuse, host = self.inplace.enabled, None  # (no buffer is reused: skip its bookkeeping)
         # (Locals: this loop runs for every node of large programs.)
-        nodes, names, quiets, given = graph.nodes, self.names, self.quiet, self.given
+        nodes, names, quiets, given, text = graph.nodes, self.names, self.quiet, self.given, self.text
         numpy_mode = self.mode == "numpy"
         for n in self.nodes:
             node = nodes[n]
@@ -280,14 +289,18 @@ class FunctionWriter:
             deepest, quiet = 0, n in masked or numpy_mode and OPS[node.op].quiet
             for a in node.args:
                 if a not in names:  # printed inline
-                    deepest = max(deepest, depth.get(a, 0))
-                    quiet = quiet or quiets.get(a, False)
-            depth[n], quiets[n] = 1 + deepest, quiet
-            self.text[n] = self._render(n)
+                    inner = depth.get(a, 0)
+                    if inner > deepest:
+                        deepest = inner
+                    if not quiet:
+                        quiet = quiets.get(a, False)
+            depth[n] = deepest = deepest + 1
+            quiets[n] = quiet
+            text[n] = self._render(n)
             if reuse:
                 self.inplace.note_reads(n)
                 host = self.inplace.host(n)
-            if not self._needs_line(n, depth[n]) and n not in grad_owner and host is None \
+            if not self._needs_line(n, deepest) and n not in grad_owner and host is None \
                     and not (reuse and self.inplace.needs_line(n)):
                 continue
             lines = forward if n in self.forward else backward
@@ -312,7 +325,7 @@ class FunctionWriter:
         """How many times each argument appears in the node's printed text."""
         if not node.args:
             return ()
-        if self.mode == "math" and node.op == "pow" and self._is_square(node):
+        if node.op == "pow" and self.mode == "math" and self._is_square(node):
             return (2, 1)
         if self.float_spelling is not None and node.op in _loops.GUARDS:
             text = self.float_spelling(node.op)
@@ -463,6 +476,26 @@ class FunctionWriter:
         names = [self.expr(n) for n in sorted(read)
                  if graph[n].op != "const" and self.expr(n) not in seeds]
         return list(dict.fromkeys(names))
+
+
+@functools.cache
+def _plain_formats(mode: str) -> dict[str, tuple[str, tuple[int, ...], int, tuple[str, ...]]]:
+    """Per op, what ``_render`` needs where a node is its format with the arguments filled in
+    (no printer, no statement, no spelling that depends on the arguments): the format, each
+    argument's precedence, the result's and the helpers it calls."""
+    if mode not in ("numpy", "math"):
+        return {}
+    special = {"index", "pow", "where"} if mode == "math" else set()
+    table = {}
+    for op, spec in OPS.items():
+        fmt = spec.math if mode == "math" else spec.numpy
+        if fmt is None or spec.statement is not None or op in special or \
+                spec.printer is not None and mode == "numpy" or \
+                not 0 <= spec.arity <= len(spec.arg_prec):
+            continue
+        helpers = tuple(spec.math_helpers if mode == "math" else spec.helpers)
+        table[op] = (fmt, spec.arg_prec[:spec.arity], spec.prec, helpers)
+    return table
 
 
 def _indent(lines: list[str]) -> list[str]:

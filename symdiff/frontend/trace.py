@@ -185,20 +185,24 @@ class Tracer(Statements):
     # ------------------------------------------------------------------ expressions
     def evaluate(self, root: ast.AST) -> Any:
         """Evaluate an expression bottom-up with an explicit stack (no recursion)."""
-        results: dict[int, Any] = {}
-        # (node, its operands once looked at): a node is combined when its operands are done.
-        stack: list[tuple[ast.AST, list | None]] = [(root, None)]
+        values: list = []  # the operands' values, in order, until their node combines them
+        # A syntax node to look at, or (node, operand count) once its operands are on their way.
+        stack: list = [root]
         while stack:
-            node, kids = stack.pop()
-            if kids is None:
-                kids = self._operands(node)
-                if kids:
-                    stack.append((node, kids))
-                    stack.extend((k, None) for k in reversed(kids))
-                    continue
-            values = [results.pop(id(k)) for k in kids]
-            results[id(node)] = self._combine(node, values)
-        return results[id(root)]
+            item = stack.pop()
+            if type(item) is tuple:
+                node, count = item
+                operands = values[-count:]
+                del values[-count:]
+                values.append(self._combine(node, operands))
+                continue
+            kids = self._operands(item)
+            if kids:
+                stack.append((item, len(kids)))
+                stack.extend(reversed(kids))
+            else:
+                values.append(self._combine(item, kids))
+        return values[0]
 
     def _operands(self, node: ast.AST) -> list[ast.AST]:
         kind = type(node)

@@ -136,33 +136,32 @@ class Graph:
         return node.op == "const" and (value is None or node.value == value)
 
     def apply(self, op: str, *args: int, attrs: tuple = ()) -> int:
-        """Build ``op(*args)``, folding constants and identities, and hash-cons it."""
+        """Build ``op(*args)``, folding constants and identities (:data:`FOLDS`: one rule per op
+        that has identities), and hash-cons it."""
         spec = OPS[op]
         if spec.arity >= 0 and len(args) != spec.arity:
             raise TypeError(f"{op} takes {spec.arity} arguments, got {len(args)}")
         if spec.kind in ELEMENTWISE_KINDS:
             nodes = [self.nodes[a] for a in args]
-            if len(nodes) == 2 and nodes[0].shape == nodes[1].shape or len(nodes) == 1:
-                shape = nodes[0].shape  # (broadcast_shapes' common case, without its call)
+            first = nodes[0]
+            if len(nodes) == 1 or len(nodes) == 2 and first.shape == nodes[1].shape:
+                shape = first.shape  # (broadcast_shapes' common case, without its call)
             else:
                 shape = broadcast_shapes([n.shape for n in nodes])
-            folded = self._fold(op, args, nodes, shape)
-            if folded is not None:
-                return folded
+            for n in nodes:
+                if n.op != "const":
+                    break
+            else:  # every operand a constant
+                if spec.kind != "where":
+                    return self.const(evaluate_constant(op, [n.value for n in nodes]))
+            rule = FOLDS.get(op)
+            if rule is not None:
+                folded = rule(self, args, nodes, shape)
+                if folded is not None:
+                    return folded
         else:
             shape = spec.infer_shape(self, args, attrs)
         return self._interned((op, args, attrs, shape))
-
-    def _fold(self, op: str, args: tuple[int, ...], nodes: list[Node], shape: Shape) -> int | None:
-        """Constant folding and the algebraic identities that keep gradients free of 0s and 1s
-        (:data:`FOLDS`: one rule per op that has identities)."""
-        constants = 0
-        for n in nodes:
-            constants += n.op == "const"
-        if constants == len(nodes) and OPS[op].kind in ("elementwise", "compare"):
-            return self.const(evaluate_constant(op, [n.value for n in nodes]))
-        rule = FOLDS.get(op)
-        return None if rule is None else rule(self, args, nodes, shape)
 
     def kept(self, node_id: int, shape: Shape) -> int | None:
         """``node_id`` where an identity drops the other operand, if that keeps the result's
@@ -242,9 +241,9 @@ def _fold_add(g: Graph, args, nodes, shape) -> int | None:
     a, b = args
     if a == b:
         return g.apply("mul", g.const(2.0), a)
-    if g.is_const(b, 0.0):
+    if nodes[1].op == "const" and nodes[1].value == 0.0:
         return g.kept(a, shape)
-    if g.is_const(a, 0.0):
+    if nodes[0].op == "const" and nodes[0].value == 0.0:
         return g.kept(b, shape)
     if nodes[1].op == "neg":
         return g.apply("sub", a, nodes[1].args[0])
@@ -255,9 +254,9 @@ def _fold_add(g: Graph, args, nodes, shape) -> int | None:
 
 def _fold_sub(g: Graph, args, nodes, shape) -> int | None:
     a, b = args
-    if g.is_const(b, 0.0):
+    if nodes[1].op == "const" and nodes[1].value == 0.0:
         return g.kept(a, shape)
-    if g.is_const(a, 0.0) and g.kept(b, shape) is not None:
+    if nodes[0].op == "const" and nodes[0].value == 0.0 and g.kept(b, shape) is not None:
         return g.apply("neg", b)
     if nodes[1].op == "neg":
         return g.apply("add", a, nodes[1].args[0])
