@@ -129,17 +129,17 @@ class FunctionWriter:
     def _count_uses(self, roots: list[int]) -> dict[int, int]:
         """How often each value is *printed*: an argument a spelling repeats counts twice, so
         it gets a name and is computed once."""
-        uses = {n: 0 for n in self.nodes}
-        users: dict[int, list[int]] = {n: [] for n in self.nodes}
-        self.users = users
-        nodes, given = self.graph.nodes, self.given
+        uses = dict.fromkeys(self.nodes, 0)
+        # Each value's last user: its only one where the value is printed once.
+        self.user: dict[int, int] = {}
+        nodes, given, user = self.graph.nodes, self.given, self.user
         for n in self.nodes:
             node = nodes[n]
             if not node.args or n in given:
                 continue
             for arg, count in zip(node.args, self.printed_counts(node) or (1,) * len(node.args)):
                 uses[arg] += count
-                users[arg].append(n)
+                user[arg] = n
         for r in roots:
             uses[r] += 1
         return uses
@@ -157,10 +157,9 @@ class FunctionWriter:
         """A backward matmul read once, by the sum of a gradient's terms that is not updated in
         place: it reads best inside that sum (``dW1 = 0.001 * W1 + X.T @ dt2``, not ``t9 = X.T @
         dt2`` first). A large sum keeps the line, whose buffer it adds into."""
-        users = self.users.get(n, ())
-        if n in self.forward or self.uses[n] != 1 or len(users) != 1:
+        if n in self.forward or self.uses[n] != 1 or n not in self.user:
             return False
-        user = users[0]
+        user = self.user[n]
         return self.graph[user].op == "add" and user not in self.forward \
             and user in self.gradient_sums and not self.inplace.big(user)
 

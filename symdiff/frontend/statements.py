@@ -31,6 +31,29 @@ from ..ops import OPS
 
 
 
+class Scopes(ChainMap):
+    """The names in scope, innermost first: a ChainMap that reads without raising KeyError in
+    each scope it passes (a tracer reads a name for every leaf of every expression)."""
+
+    def __getitem__(self, key):
+        for scope in self.maps:
+            if key in scope:
+                return scope[key]
+        return self.__missing__(key)
+
+    def __contains__(self, key) -> bool:
+        for scope in self.maps:
+            if key in scope:
+                return True
+        return False
+
+    def get(self, key, default=None):
+        for scope in self.maps:
+            if key in scope:
+                return scope[key]
+        return default
+
+
 class _NoneValue:
     """The value of a literal ``None``: a new axis in an index (``x[:, None]``), an absent
     argument (``axis=None``), or a default to compare with (``if b is None``)."""
@@ -137,7 +160,7 @@ class Statements:
         if len(stack) >= MAX_CALL_DEPTH:
             raise self.program.error(f"function calls nest more than {MAX_CALL_DEPTH} deep", node)
         saved_env = self.env
-        self.env = ChainMap({}, fn.scope)
+        self.env = Scopes({}, fn.scope)
         stack.append(fn.node)
         try:
             self._bind_arguments(fn, args, kwargs, node)
@@ -271,7 +294,7 @@ class Statements:
         outer_env, outer_path = self.env, self.path
         mask = condition if taken else self.negate(condition)
         self.env = outer_env.new_child() if isinstance(outer_env, ChainMap) else \
-            ChainMap({}, outer_env)
+            Scopes({}, outer_env)
         self.path = mask if outer_path is None else self.both(outer_path, mask)
         try:
             self.exec_block(body)
@@ -526,7 +549,7 @@ class Statements:
 
     def _list_comprehension(self, node: ast.ListComp) -> list:
         outer = self.env
-        self.env = outer.new_child() if isinstance(outer, ChainMap) else ChainMap({}, outer)
+        self.env = outer.new_child() if isinstance(outer, ChainMap) else Scopes({}, outer)
         try:
             out: list = []
             self._comprehend(node, 0, out)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections import ChainMap
 from typing import Any
 
 from ..errors import GraphShapeError, ShapeError
@@ -21,7 +20,7 @@ from ..ops import OPS, SPELLINGS
 from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
                     Selection, call, unknown_function, unsupported_attribute)
 from .rolled import counter_arithmetic
-from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Statements,  # noqa: F401
+from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Scopes, Statements,  # noqa: F401
                          Var)
 
 MAX_GRAPH_NODES = 2_000_000
@@ -69,7 +68,7 @@ class Tracer(Statements):
         module: dict[str, Any] = dict(program.constants)
         module.update({name: Function(node, module, name)
                        for name, node in program.functions.items()})
-        self.env: Any = ChainMap({}, module)
+        self.env: Any = Scopes({}, module)
         shapes = shapes or {}
         kinds = kinds or {}
         for p in program.params:
@@ -487,10 +486,12 @@ class Tracer(Statements):
     def apply(self, op: str, args: list, node: ast.AST, attrs: tuple = ()) -> Var:
         if op == "where" and isinstance(args[0], bool):  # np.where(False, a, b)
             args = [float(args[0]), *args[1:]]
-        if any(isinstance(a, Selection) for a in args):
-            return self._apply_selected(op, args, node, attrs)
         graph, spec = self.graph, OPS[op]
-        ids = [a.node if type(a) is Var else self.as_node(a, node) for a in args]
+        ids = [a.node for a in args if type(a) is Var]
+        if len(ids) != len(args):  # numbers, or a selection x[mask]
+            if any(isinstance(a, Selection) for a in args):
+                return self._apply_selected(op, args, node, attrs)
+            ids = [a.node if type(a) is Var else self.as_node(a, node) for a in args]
         if spec.lower is not None:  # sugar: built from other ops
             return Var(spec.lower(graph, *ids))
         if op != "where":
