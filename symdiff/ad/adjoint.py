@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from ..ir.graph import Graph, broadcast_shapes
 from ..ops import OPS
@@ -96,7 +95,6 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
     its consumers sent) times its local partials goes to its inputs. Returns the adjoints."""
     on_path = graph.ancestors(outputs) & graph.descendants(wrt_nodes)
     on_path -= shift_invariant_maxes(graph, outputs)
-    shared = _shared(graph, on_path)
     adjoints: dict[int, int] = {}
     gradients: set[int] = set(seeds)  # sums of gradient terms: factors never taken apart
     pending: dict[int, list[int]] = {}
@@ -124,54 +122,21 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
                 results.setdefault(node.args[0], {})[node.attrs[0]] = upstream
                 pending.setdefault(node.args[0], [])
             else:
-                _send(graph, node_id, upstream, on_path, pending, shared)
+                _send(graph, node_id, upstream, on_path, pending)
         for new_id in range(first_new, len(graph)):
             result.origin[new_id] = node_id
     return adjoints
 
 
 def _send(graph: Graph, node_id: int, upstream: int, on_path: set[int],
-          pending: dict[int, list], shared: set[int]) -> None:
+          pending: dict[int, list[int]]) -> None:
     """Send ``upstream`` times the node's local partials to its arguments on a path."""
     for position, arg in enumerate(graph[node_id].args):
         if arg not in on_path:
             continue
-        contribution = vjp(graph, node_id, position, upstream, defer=arg in shared)
+        contribution = vjp(graph, node_id, position, upstream)
         if contribution is not None:
             pending.setdefault(arg, []).append(contribution)
-
-
-def _shared(graph: Graph, on_path: set[int]) -> set[int]:
-    """The nodes on the path used by more than one node on it: their gradient is a sum."""
-    seen: set[int] = set()
-    shared: set[int] = set()
-    nodes = graph.nodes
-    for n in on_path:
-        for arg in nodes[n].args:
-            if arg in seen:
-                shared.add(arg)
-            else:
-                seen.add(arg)
-    return shared
-
-
-class Deferred(NamedTuple):
-    """The gradient term ``partial * upstream`` of a value whose gradient is a sum of terms,
-    not built yet: when the sum takes its terms apart to factor them, the product is never
-    made (a third of a scalar program's backward nodes were such products, made and dropped)."""
-
-    partial: int
-    upstream: int
-    node: int  # the node sending it (its shape is the one the term stands for)
-    arg: int   # the node receiving it
-
-
-def _built(graph: Graph, term) -> int:
-    """A gradient term as a node (a deferred product is built as ``vjp`` builds it)."""
-    if type(term) is not Deferred:
-        return term
-    return fit(graph, times(graph, term.partial, term.upstream), graph.shape(term.arg),
-               graph[term.node].shape)
 
 
 def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:
@@ -247,14 +212,14 @@ def _shares_memory(graph: Graph, n: int, handed_out: set[int]) -> bool:
         n = graph[n].args[0]
 
 
-def _sum(graph: Graph, terms: list, gradients: AbstractSet[int] = frozenset()) -> int:
-    if len(terms) > 1 and all(type(t) is Deferred or graph.shape(t) in ((), None) for t in terms):
+def _sum(graph: Graph, terms: list[int], gradients: AbstractSet[int] = frozenset()) -> int:
+    if len(terms) > 1 and all(graph.shape(t) in ((), None) for t in terms):
         factored = _factored(graph, terms, gradients)
         if factored is not None:
             return factored
-    total = _built(graph, terms[0])
+    total = terms[0]
     for term in terms[1:]:
-        total = graph.apply("add", total, _built(graph, term))
+        total = graph.apply("add", total, term)
     return total
 
 
@@ -301,9 +266,7 @@ def _product(graph: Graph, t: int, gradients: AbstractSet[int]) -> tuple[bool, l
     """``t`` as plus or minus a product: (negated, its factors), through ``mul`` and ``neg``
     (not into ``gradients``); None past :data:`MAX_FACTORS` (the walk would repeat shared
     factors)."""
-    # A deferred term is the product its node would be: partial first, then upstream.
-    negative, factors = False, []
-    stack = [t.upstream, t.partial] if type(t) is Deferred else [t]
+    negative, factors, stack = False, [], [t]
     while stack:
         if len(factors) + len(stack) > MAX_FACTORS:
             return None
@@ -335,10 +298,8 @@ def _multiplied(graph: Graph, factors: list[int]) -> int:
     return total
 
 
-def vjp(graph: Graph, node_id: int, position: int, upstream: int,
-        defer: bool = False) -> int | Deferred | None:
-    """The gradient ``node_id`` sends to its argument number ``position`` (None for zero). With
-    ``defer``, a plain product of numbers comes back as a :class:`Deferred` term."""
+def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
+    """The gradient ``node_id`` sends to its argument number ``position`` (None for zero)."""
     node = graph[node_id]
     spec = OPS[node.op]
     if spec.kind == "structural":
@@ -349,8 +310,6 @@ def vjp(graph: Graph, node_id: int, position: int, upstream: int,
         partial = build(graph, partial_recipes(node.op)[position], node.args, node_id)
         if graph.is_const(partial, 0.0):
             return None
-        if defer and _plain_product(graph, partial, upstream, node, node.args[position]):
-            return Deferred(partial, upstream, node_id, node.args[position])
         contribution = times(graph, partial, upstream)
     if contribution is None:
         return None
@@ -389,16 +348,6 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
         if graph.is_const(taken, 0.0):
             return graph.apply("where", cond, taken, times(graph, partial, other))
     return graph.apply("mul", partial, upstream)
-
-
-def _plain_product(graph: Graph, partial: int, upstream: int, node, arg: int) -> bool:
-    """Whether ``times`` makes a bare product of numbers here, which ``fit`` leaves alone: no
-    mask, no comparison, no shape other than a number's or one known only at run time."""
-    nodes = graph.nodes
-    return nodes[upstream].op not in ("where", "sum_to") \
-        and OPS[nodes[partial].op].kind != "compare" \
-        and node.shape in ((), None) and nodes[arg].shape in ((), None) \
-        and nodes[partial].shape in ((), None) and nodes[upstream].shape in ((), None)
 
 
 def _masked(graph: Graph, n: int) -> int | None:
