@@ -411,3 +411,11 @@ def test_cli_repeated_at_and_unknown_shapes_are_errors():
     assert "df/dx" not in result.stdout  # refused before anything is printed
     result = symdiff_cli("grad", "x*y", "--at", "x=1,y=2", "--shapes", "x=3,zz=4")
     assert result.returncode == 2 and "'zz', which is not an input" in result.stderr
+
+
+def test_load_and_store_contexts_count_towards_the_node_limit():
+    """The tree check does not walk a name's Load/Store context, but counts it: 75,000 names in
+    a list are 150,000 syntax nodes with their contexts, past the limit."""
+    source = "[" + ",".join(["x"] * 75_000) + "]"
+    with pytest.raises(symdiff.ParseError, match="more than 150,000 syntax nodes"):
+        symdiff.compile(source)

@@ -390,6 +390,13 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
         if shape.check is not None:
             shape.check(node, source, found)
         depth += 1
+        if shape.has_ctx:  # its Load or Store: nothing to check, but it counts towards the limits
+            count += 1
+            if count > MAX_AST_NODES:
+                raise ParseError(f"program is too large (more than {MAX_AST_NODES:,} syntax nodes)")
+            if depth > MAX_DEPTH:
+                raise _located(source, where, f"expression is nested too deeply (more than "
+                               f"{MAX_DEPTH} levels)")
         for name in shape.children:
             child = getattr(node, name, None)
             if type(child) is list:
@@ -406,6 +413,7 @@ class _Shape(NamedTuple):
     allowed: bool
     positioned: bool           # carries a line and column of its own
     children: tuple[str, ...]  # its fields, but ctx (Load, Store: nothing to check)
+    has_ctx: bool
     check: Callable | None     # the node's own rule (identifiers, constants...)
 
 
@@ -415,7 +423,8 @@ _SHAPES: dict[type, _Shape] = {}
 def _shape(kind: type) -> _Shape:
     shape = _Shape(kind in ALLOWED_TYPES or issubclass(kind, ALLOWED_NODES),
                    "lineno" in kind._attributes,
-                   tuple(f for f in kind._fields if f != "ctx"), _NODE_CHECKS.get(kind))
+                   tuple(f for f in kind._fields if f != "ctx"), "ctx" in kind._fields,
+                   _NODE_CHECKS.get(kind))
     _SHAPES[kind] = shape
     return shape
 
