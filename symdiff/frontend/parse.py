@@ -374,16 +374,13 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
     pop, push = stack.pop, stack.append
     while stack:
         node, depth, where = pop()
-        count += 1
-        if count > MAX_AST_NODES:
-            raise ParseError(f"program is too large (more than {MAX_AST_NODES:,} syntax nodes)")
         kind = type(node)
         shape = _SHAPES.get(kind) or _shape(kind)
         if shape.positioned:  # operator nodes (&, not, is...) report their expression's position
             where = node
-        if depth > MAX_DEPTH:
-            raise _located(source, where, f"expression is nested too deeply (more than "
-                           f"{MAX_DEPTH} levels)")
+        count += 1
+        if count > MAX_AST_NODES or depth > MAX_DEPTH:
+            _over_limits(count, where, source)
         if not shape.allowed:
             what = DESCRIBE.get(kind, f"'{kind.__name__}' syntax")
             raise _located(source, where, f"unsupported syntax: {what}")
@@ -392,11 +389,8 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
         depth += 1
         if shape.has_ctx:  # its Load or Store: nothing to check, but it counts towards the limits
             count += 1
-            if count > MAX_AST_NODES:
-                raise ParseError(f"program is too large (more than {MAX_AST_NODES:,} syntax nodes)")
-            if depth > MAX_DEPTH:
-                raise _located(source, where, f"expression is nested too deeply (more than "
-                               f"{MAX_DEPTH} levels)")
+            if count > MAX_AST_NODES or depth > MAX_DEPTH:
+                _over_limits(count, where, source)
         for name in shape.children:
             child = getattr(node, name, None)
             if type(child) is list:
@@ -406,6 +400,13 @@ def _check_tree(tree: ast.AST, source: str) -> set[str]:
             elif isinstance(child, ast.AST):
                 push((child, depth, where))
     return found
+
+
+def _over_limits(count: int, where: ast.AST, source: str) -> None:
+    """The error of a tree past the node limit, or else past the depth limit."""
+    if count > MAX_AST_NODES:
+        raise ParseError(f"program is too large (more than {MAX_AST_NODES:,} syntax nodes)")
+    raise _located(source, where, f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
 
 
 class _Shape(NamedTuple):
