@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..ir.graph import Graph, broadcast_shapes
 from ..ops import OPS
 from .loops import loop_vjp
-from .symbolic import build, partial_recipes
+from .symbolic import partial_builders
 
 
 @dataclass
@@ -102,11 +102,12 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
         if output in on_path:
             pending.setdefault(output, []).append(seed)
     results: dict[int, dict[int, int]] = {}  # a rolled loop's results' upstream gradients
+    nodes, origin = graph.nodes, result.origin
     for node_id in range(max(outputs), -1, -1):
         if node_id not in pending:
             continue
-        first_new = len(graph)
-        node = graph[node_id]
+        first_new = len(nodes)
+        node = nodes[node_id]
         if node.op == "loop":  # all its results' gradients at once: the backward loop
             for position, contribution in loop_vjp(graph, node_id, results.pop(node_id, {}),
                                                    on_path, differentiate):
@@ -122,21 +123,26 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
                 results.setdefault(node.args[0], {})[node.attrs[0]] = upstream
                 pending.setdefault(node.args[0], [])
             else:
-                _send(graph, node_id, upstream, on_path, pending)
-        for new_id in range(first_new, len(graph)):
-            result.origin[new_id] = node_id
+                _send(graph, node, node_id, upstream, on_path, pending)
+        if len(nodes) > first_new:
+            origin.update(dict.fromkeys(range(first_new, len(nodes)), node_id))
     return adjoints
 
 
-def _send(graph: Graph, node_id: int, upstream: int, on_path: set[int],
+def _send(graph: Graph, node, node_id: int, upstream: int, on_path: set[int],
           pending: dict[int, list[int]]) -> None:
-    """Send ``upstream`` times the node's local partials to its arguments on a path."""
-    for position, arg in enumerate(graph[node_id].args):
+    """Send ``upstream`` times the local partials of ``node`` (number ``node_id``) to its
+    arguments on a path."""
+    for position, arg in enumerate(node.args):
         if arg not in on_path:
             continue
         contribution = vjp(graph, node_id, position, upstream)
         if contribution is not None:
-            pending.setdefault(arg, []).append(contribution)
+            waiting = pending.get(arg)
+            if waiting is None:
+                pending[arg] = [contribution]
+            else:
+                waiting.append(contribution)
 
 
 def shift_invariant_maxes(graph: Graph, outputs: list[int]) -> set[int]:
@@ -213,7 +219,10 @@ def _shares_memory(graph: Graph, n: int, handed_out: set[int]) -> bool:
 
 
 def _sum(graph: Graph, terms: list[int], gradients: AbstractSet[int] = frozenset()) -> int:
-    if len(terms) > 1 and all(graph.shape(t) in ((), None) for t in terms):
+    if len(terms) == 1:
+        return terms[0]
+    nodes = graph.nodes
+    if all(nodes[t].shape in ((), None) for t in terms):
         factored = _factored(graph, terms, gradients)
         if factored is not None:
             return factored
@@ -234,11 +243,11 @@ def _factored(graph: Graph, terms: list[int], gradients: AbstractSet[int]) -> in
     products, common = [], None
     for t in terms:  # (stopping at the first term that shares nothing: a long sum often has none)
         product = _product(graph, t, gradients)
-        if product is None or any(_boolean(graph, f) for f in product[1]):
-            return None  # masks multiply as booleans (True * True + True is True): left as they are
+        if product is None:
+            return None
         factors = product[1]
         if common is None:
-            common = [f for f in factors if graph[f].op != "const"]
+            common = [f for f in factors if graph.nodes[f].op != "const"]
         else:
             common = [f for f in common if f in factors and factors.count(f) >= common.count(f)]
         if not common:
@@ -265,28 +274,26 @@ MAX_FACTORS = 8  # a longer product is left as it is (x * x * ... shares its fac
 def _product(graph: Graph, t: int, gradients: AbstractSet[int]) -> tuple[bool, list[int]] | None:
     """``t`` as plus or minus a product: (negated, its factors), through ``mul`` and ``neg``
     (not into ``gradients``); None past :data:`MAX_FACTORS` (the walk would repeat shared
-    factors)."""
+    factors), and None for a product of masks: they multiply as booleans (True * True + True is
+    True), so such sums are left as they are."""
+    nodes = graph.nodes
     negative, factors, stack = False, [], [t]
     while stack:
         if len(factors) + len(stack) > MAX_FACTORS:
             return None
         n = stack.pop()
-        node = graph[n]
-        if n in gradients:
-            factors.append(n)
-        elif node.op == "neg":
+        node = nodes[n]
+        op = node.op
+        if op == "neg" and n not in gradients:
             negative = not negative
             stack.append(node.args[0])
-        elif node.op == "mul":
-            stack.extend(reversed(node.args))
+        elif op == "mul" and n not in gradients:
+            stack.extend(node.args[::-1])
+        elif OPS[op].kind == "compare" or op == "input" and node.attrs[1] == "mask":
+            return None
         else:
             factors.append(n)
     return negative, factors
-
-
-def _boolean(graph: Graph, n: int) -> bool:
-    node = graph[n]
-    return OPS[node.op].kind == "compare" or node.op == "input" and node.attrs[1] == "mask"
 
 
 def _multiplied(graph: Graph, factors: list[int]) -> int:
@@ -300,23 +307,30 @@ def _multiplied(graph: Graph, factors: list[int]) -> int:
 
 def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
     """The gradient ``node_id`` sends to its argument number ``position`` (None for zero)."""
-    node = graph[node_id]
+    nodes = graph.nodes
+    node = nodes[node_id]
     spec = OPS[node.op]
     if spec.kind == "structural":
         contribution = spec.vjp(graph, node_id, position, upstream)
-    elif node.op == "where":
-        contribution = _where_vjp(graph, node, position, upstream)
-    else:
-        partial = build(graph, partial_recipes(node.op)[position], node.args, node_id)
-        if graph.is_const(partial, 0.0):
+        if contribution is None:
             return None
-        contribution = times(graph, partial, upstream)
-    if contribution is None:
-        return None
-    # An elementwise node's gradient stands for an array of the node's own shape even when it
-    # is stored smaller (a scalar 1 seed): sum it back as if it had that shape.
-    stands_for = graph.shape(contribution) if spec.kind == "structural" else node.shape
-    return fit(graph, contribution, graph.shape(node.args[position]), stands_for)
+        stands_for = graph.shape(contribution)
+    else:
+        if node.op == "where":
+            contribution = _where_vjp(graph, node, position, upstream)
+            if contribution is None:
+                return None
+        else:
+            partial = partial_builders(node.op)[position](graph, node.args, node_id)
+            local = nodes[partial]
+            if local.op == "const" and local.attrs[0] == 0.0:
+                return None
+            contribution = times(graph, partial, upstream)
+        # An elementwise node's gradient stands for an array of the node's own shape even
+        # when it is stored smaller (a scalar 1 seed): sum it back as if it had that shape.
+        stands_for = node.shape
+    shape = nodes[node.args[position]].shape
+    return contribution if shape is None else fit(graph, contribution, shape, stands_for)
 
 
 def times(graph: Graph, partial: int, upstream: int) -> int:
@@ -326,8 +340,9 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
     0)``: where the mask is off the result is an exact zero even if ``partial`` is inf or NaN there
     (the derivative of a branch that ``where`` did not take).
     """
-    node = graph[upstream]
-    if node.op == "sum_to" and _masked(graph, node.args[0]) is not None:
+    node = graph.nodes[upstream]
+    op = node.op
+    if op == "sum_to" and _masked(graph, node.args[0]) is not None:
         # A masked gradient summed over broadcast axes: exactly zero wherever no position was
         # selected, and it must stay so after the product.
         mask = _masked(graph, node.args[0])
@@ -338,10 +353,10 @@ def times(graph: Graph, partial: int, upstream: int) -> int:
                                graph.const(0.0))
         return graph.apply("where", selected, graph.apply("mul", partial, upstream),
                            graph.const(0.0))
-    if graph.is_const(upstream) and OPS[graph[partial].op].kind == "compare":
+    if op == "const" and OPS[graph.nodes[partial].op].kind == "compare":
         # A mask times a constant would fold to the bare (or negated) bool mask.
         partial = graph.apply("float", partial)
-    if node.op == "where":
+    elif op == "where":
         cond, taken, other = node.args
         if graph.is_const(other, 0.0):
             return graph.apply("where", cond, times(graph, partial, taken), other)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import lru_cache
+from typing import Callable
 
 import sympy
 
@@ -112,6 +113,36 @@ def run_recipe(recipe: Recipe, args, out, const, apply):
 def build(graph: Graph, recipe: Recipe, args: tuple[int, ...], out: int) -> int:
     """Instantiate ``recipe`` in ``graph`` with the op's arguments ``args`` and output ``out``."""
     return run_recipe(recipe, args, out, graph.const, graph.apply)
+
+
+Builder = Callable[[Graph, tuple, int], int]
+
+
+@lru_cache(maxsize=None)
+def partial_builders(op_name: str) -> tuple[Builder, ...]:
+    """An op's partials as functions ``(graph, args, out) -> node``: what :func:`build` does
+    with the recipe, with the recipe's walk done once per op instead of once per edge."""
+    return tuple(_builder(r) for r in partial_recipes(op_name))
+
+
+def _builder(recipe: Recipe) -> Builder:
+    tag = recipe[0]
+    if tag == "y":
+        return lambda graph, args, out: out
+    if tag == "arg":
+        k = recipe[1]
+        return lambda graph, args, out: args[k]
+    if tag == "const":
+        value = recipe[1]
+        return lambda graph, args, out: graph.const(value)
+    op, parts = recipe[1], [_builder(r) for r in recipe[2:]]
+    if len(parts) == 1 and recipe[2][0] == "arg":  # sin's cos(a), say: no call for the leaf
+        k = recipe[2][1]
+        return lambda graph, args, out: graph.apply(op, args[k])
+    if len(parts) == 1:
+        (part,) = parts
+        return lambda graph, args, out: graph.apply(op, part(graph, args, out))
+    return lambda graph, args, out: graph.apply(op, *[p(graph, args, out) for p in parts])
 
 
 # ---------------------------------------------------------------------------- graph -> SymPy

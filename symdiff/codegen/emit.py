@@ -254,12 +254,19 @@ def shapes_text(program: Program, graph: Graph) -> str:
 
 def scalar_ok(graph: Graph, backward: Backward) -> bool:
     """Whether every value is a float (shape-generic, each op spelled in ``math``)."""
-    nodes = graph.ancestors(graph.outputs + [g for g in backward.grads.values() if g is not None])
-    for n in nodes:
-        node = graph[n]
-        if node.op != "const" and (node.shape is not None
-                                   or node.op != "input" and OPS[node.op].math is None):
+    nodes, spelled, rolled = graph.nodes, {"input"}, []  # (spelled: ops seen to have a spelling)
+    for n in graph.reached(graph.outputs + [g for g in backward.grads.values() if g is not None]):
+        node = nodes[n]
+        if node.op == "const":
+            continue
+        if node.shape is not None:
             return False
-    return loops.math_ok(graph, nodes)
+        if node.op not in spelled:
+            if OPS[node.op].math is None:
+                return False
+            spelled.add(node.op)
+        if node.op == "loop":
+            rolled.append(n)
+    return loops.math_ok(graph, rolled)
 
 

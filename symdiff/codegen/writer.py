@@ -70,12 +70,14 @@ class Namer:
 
     def numbered(self, base: str) -> str:
         """``t1``, ``t2``, ...: temporaries the user did not name."""
-        self.counters[base] = self.counters.get(base, 0) + 1
-        while f"{base}{self.counters[base]}" in self.used or \
-                f"{base}{self.counters[base]}" in self.reserved:
-            self.counters[base] += 1
-        self.used.add(f"{base}{self.counters[base]}")
-        return f"{base}{self.counters[base]}"
+        k = self.counters.get(base, 0) + 1
+        name = f"{base}{k}"
+        while name in self.used or name in self.reserved:
+            k += 1
+            name = f"{base}{k}"
+        self.counters[base] = k
+        self.used.add(name)
+        return name
 
     def fresh(self, base: str) -> str:
         if base not in self.used and base not in self.reserved and not keyword.iskeyword(base):
@@ -112,11 +114,12 @@ class FunctionWriter:
         self.given = dict(given or {})
         self.namer.used.update(self.given.values())
         grad_roots = [g for g in spec.grads.values() if g is not None]
-        self.forward = graph.ancestors(spec.outputs, stop=self.given)
+        forward = graph.reached(spec.outputs, stop=self.given)
+        self.forward = set(forward)
         # In the order the statements run: every forward line, then every backward line (the
         # forward set holds all its ancestors, so this is a topological order too).
-        backward = graph.ancestors(grad_roots, stop=self.forward | self.given.keys()) - self.forward
-        self.nodes = sorted(self.forward) + sorted(backward)
+        backward = graph.reached(grad_roots, stop=self.forward | self.given.keys())
+        self.nodes = forward + [n for n in backward if n not in self.forward]
         self.uses = self._count_uses(spec.outputs + grad_roots)
         self.names: dict[int, str] = dict(self.given)
         self.text: dict[int, tuple[str, int]] = {}
@@ -133,25 +136,36 @@ class FunctionWriter:
         # Each value's last user: its only one where the value is printed once.
         self.user: dict[int, int] = {}
         nodes, given, user = self.graph.nodes, self.given, self.user
+        per_op: dict[str, tuple[int, ...]] = {}  # (the counts depend on the op, but pow's on x ** 2)
         for n in self.nodes:
             node = nodes[n]
-            if not node.args or n in given:
+            args = node.args
+            if not args or n in given:
                 continue
-            for arg, count in zip(node.args, self.printed_counts(node) or (1,) * len(node.args)):
-                uses[arg] += count
-                user[arg] = n
+            counts = per_op.get(node.op)
+            if counts is None:
+                counts = self.printed_counts(node)
+                if node.op != "pow":
+                    per_op[node.op] = counts
+            if counts:
+                for arg, count in zip(args, counts):
+                    uses[arg] += count
+                    user[arg] = n
+            else:
+                for arg in args:
+                    uses[arg] += 1
+                    user[arg] = n
         for r in roots:
             uses[r] += 1
         return uses
 
-    def _needs_line(self, n: int, depth: int) -> bool:
-        node = self.graph.nodes[n]
-        if node.op in ("input", "const"):
-            return False
-        return (n in self.spec.outputs or n in self.graph.names or self.uses[n] > 1
-                or depth > MAX_INLINE_DEPTH
-                or OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL
-                and not (node.op == "matmul" and self._term_of_gradient_sum(n)))
+    def _needs_line(self, n: int, node, depth: int) -> bool:
+        """Whether the computed value ``n`` (``node``) gets a line of its own."""
+        if self.uses[n] > 1 or depth > MAX_INLINE_DEPTH or n in self.graph.names \
+                or n in self.spec.outputs:
+            return True
+        return OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL \
+            and not (node.op == "matmul" and self._term_of_gradient_sum(n))
 
     def _term_of_gradient_sum(self, n: int) -> bool:
         """A backward matmul read once, by the sum of a gradient's terms that is not updated in
@@ -209,8 +223,10 @@ class FunctionWriter:
             fmt, arg_prec, prec, helpers = plain
             if helpers:
                 self.helpers.update(helpers)
-            expr = self.expr
-            return fmt.format(*[expr(a, p) for a, p in zip(node.args, arg_prec)]), prec
+            expr, args = self.expr, node.args
+            if len(args) == 2:
+                return fmt.format(expr(args[0], arg_prec[0]), expr(args[1], arg_prec[1])), prec
+            return fmt.format(*[expr(a, p) for a, p in zip(args, arg_prec)]), prec
         spec = OPS[node.op]
         if self.mode == "xp":
             return self._render_portable(n, node, spec)
@@ -299,7 +315,7 @@ class FunctionWriter:
             if reuse:
                 self.inplace.note_reads(n)
                 host = self.inplace.host(n)
-            if not self._needs_line(n, deepest) and n not in grad_owner and host is None \
+            if not self._needs_line(n, node, deepest) and n not in grad_owner and host is None \
                     and not (reuse and self.inplace.needs_line(n)):
                 continue
             lines = forward if n in self.forward else backward

@@ -207,7 +207,7 @@ class Tracer(Statements):
         kind = type(node)
         if kind is ast.Name or kind is ast.Constant:  # the most common, first
             return []
-        if isinstance(node, ast.BinOp):
+        if kind is ast.BinOp:
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp):
             return [node.operand]
@@ -249,48 +249,31 @@ class Tracer(Statements):
             return self.lookup(node)
         if kind is ast.BinOp:
             return self.binop(node.op, values[0], values[1], node)
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, (int, float)):  # bools are static flags (keepdims=True)
-                return node.value
-            if node.value is None:
-                return NEWAXIS  # meaningful only in an index: x[:, None]
-            if node.value is Ellipsis:
-                return ELLIPSIS
-            if isinstance(node.value, str):
-                return node.value  # a static string: einsum's subscripts, norm's ord="fro"
-            raise self.program.error(f"constant {node.value!r} is not a number", node)
-        if isinstance(node, ast.Name):
-            return self.lookup(node)
-        if isinstance(node, ast.BinOp):
-            return self.binop(node.op, values[0], values[1], node)
-        if isinstance(node, ast.UnaryOp):
-            return self.unary(node, values[0])
-        if isinstance(node, ast.Compare):
-            return self.compare(node, values)
-        if isinstance(node, ast.Call):
-            return self.call(node, values)
-        if isinstance(node, ast.Attribute):
-            return self.attribute(node, values[0])
-        if isinstance(node, ast.Subscript):
-            return self.subscript(node, values[0], values[1])
-        if isinstance(node, ast.Tuple):
-            return tuple(values)
-        if isinstance(node, ast.List):
-            return list(values)  # x[[0, 2]] is fancy indexing, x[(0, 2)] is x[0, 2]
-        if isinstance(node, ast.Slice):
-            return self.slice(node, values)
-        lazy = LAZY.get(type(node))
+        combine = _COMBINE.get(kind)
+        if combine is not None:
+            return combine(self, node, values)
+        lazy = LAZY.get(kind)
         if lazy is not None:
             return lazy(self, node)
-        raise self.program.error(f"unsupported expression '{type(node).__name__}'", node)
+        raise self.program.error(f"unsupported expression '{kind.__name__}'", node)
+
+    def constant(self, node: ast.Constant) -> Any:
+        if isinstance(node.value, (int, float)):  # bools are static flags (keepdims=True)
+            return node.value
+        if node.value is None:
+            return NEWAXIS  # meaningful only in an index: x[:, None]
+        if node.value is Ellipsis:
+            return ELLIPSIS
+        if isinstance(node.value, str):
+            return node.value  # a static string: einsum's subscripts, norm's ord="fro"
+        raise self.program.error(f"constant {node.value!r} is not a number", node)
 
     def lookup(self, node: ast.Name) -> Any:
-        try:
-            return self.env[node.id]  # (one walk of the scopes, not two)
-        except KeyError:
-            pass
+        value = self.env.get(node.id, _UNBOUND)  # (one walk of the scopes, no KeyError)
+        if value is not _UNBOUND:
+            return value
         if node.id in MODULES:
-            return Module(MODULES[node.id])
+            return _MODULE_OF[node.id]
         if node.id == "float" and "float64" in MODULE_VALUES:
             return MODULE_VALUES["float64"]  # a dtype: x.astype(float)
         if f"builtin.{node.id}" in CALLS:
@@ -418,9 +401,11 @@ class Tracer(Statements):
         if handler is None:
             raise self.program.error(unknown_function(self.what(func), qualified), node)
         args = values[:len(node.args)]
-        kwargs = {k.arg: v for k, v in zip(node.keywords, values[len(node.args):])}
-        if any(k.arg is None for k in node.keywords):
-            raise self.program.error("'**' arguments are not supported", node)
+        kwargs = {}
+        if node.keywords:
+            kwargs = {k.arg: v for k, v in zip(node.keywords, values[len(node.args):])}
+            if any(k.arg is None for k in node.keywords):
+                raise self.program.error("'**' arguments are not supported", node)
         if receiver is not None:
             args = [receiver] + args
         return handler(self, node, args, kwargs)
@@ -532,6 +517,22 @@ class Tracer(Statements):
         return shape
 
 
+
+
+# How each kind of expression combines its operands' values (Tracer._combine).
+_COMBINE = {
+    ast.Constant: lambda t, node, values: t.constant(node),
+    ast.UnaryOp: lambda t, node, values: t.unary(node, values[0]),
+    ast.Compare: Tracer.compare,
+    ast.Call: Tracer.call,
+    ast.Attribute: lambda t, node, values: t.attribute(node, values[0]),
+    ast.Subscript: lambda t, node, values: t.subscript(node, values[0], values[1]),
+    ast.Tuple: lambda t, node, values: tuple(values),
+    ast.List: lambda t, node, values: list(values),  # x[[0, 2]] is fancy indexing, x[(0, 2)] is x[0, 2]
+    ast.Slice: Tracer.slice,
+}
+_UNBOUND = object()  # what Scopes.get gives for a name bound nowhere
+_MODULE_OF = {name: Module(module) for name, module in MODULES.items()}
 
 
 def _is_static(value: Any) -> bool:

@@ -108,15 +108,18 @@ class Graph:
 
     def _interned(self, key: tuple) -> int:
         """``intern`` of the node with fields ``key`` (made only if it is new)."""
-        found = self._ids.get(key)
-        if found is None and key[0] in COMMUTATIVE:
-            found = self._ids.get((key[0], key[1][::-1], key[2], key[3]))
+        ids = self._ids
+        # A commutative op is looked up and stored by its arguments in ascending order, so that
+        # b * a finds a * b with one lookup; the node keeps the order it was written in.
+        lookup = key if key[0] not in COMMUTATIVE or key[1][0] <= key[1][1] else \
+            (key[0], key[1][::-1], key[2], key[3])
+        found = ids.get(lookup)
         if found is not None:
             return found
-        node = tuple.__new__(Node, key)
-        self.nodes.append(node)
-        new_id = len(self.nodes) - 1
-        self._ids[node] = new_id
+        nodes = self.nodes
+        new_id = len(nodes)
+        nodes.append(tuple.__new__(Node, key))
+        ids[lookup] = new_id
         if self.current_line is not None:
             self.lines[new_id] = self.current_line
         return new_id
@@ -138,29 +141,32 @@ class Graph:
     def apply(self, op: str, *args: int, attrs: tuple = ()) -> int:
         """Build ``op(*args)``, folding constants and identities (:data:`FOLDS`: one rule per op
         that has identities), and hash-cons it."""
-        spec = OPS[op]
-        if spec.arity >= 0 and len(args) != spec.arity:
-            raise TypeError(f"{op} takes {spec.arity} arguments, got {len(args)}")
-        if spec.kind in ELEMENTWISE_KINDS:
-            nodes = [self.nodes[a] for a in args]
-            first = nodes[0]
-            if len(nodes) == 1 or len(nodes) == 2 and first.shape == nodes[1].shape:
-                shape = first.shape  # (broadcast_shapes' common case, without its call)
-            else:
-                shape = broadcast_shapes([n.shape for n in nodes])
-            for n in nodes:
-                if n.op != "const":
-                    break
-            else:  # every operand a constant
-                if spec.kind != "where":
-                    return self.const(evaluate_constant(op, [n.value for n in nodes]))
-            rule = FOLDS.get(op)
-            if rule is not None:
-                folded = rule(self, args, nodes, shape)
-                if folded is not None:
-                    return folded
+        plan = _PLANS.get(op) or _plan(op)
+        arity, elementwise, fold_constants, rule, spec = plan
+        if arity >= 0 and len(args) != arity:
+            raise TypeError(f"{op} takes {arity} arguments, got {len(args)}")
+        if not elementwise:
+            return self._interned((op, args, attrs, spec.infer_shape(self, args, attrs)))
+        nodes = self.nodes
+        if len(args) == 2:  # (the common cases without a loop: this runs for every node)
+            first, second = nodes[args[0]], nodes[args[1]]
+            operands: tuple | list = (first, second)
+            shape = first.shape if first.shape == second.shape else \
+                broadcast_shapes([first.shape, second.shape])
+            constant = first.op == "const" and second.op == "const"
+        elif len(args) == 1:
+            first = nodes[args[0]]
+            operands, shape, constant = (first,), first.shape, first.op == "const"
         else:
-            shape = spec.infer_shape(self, args, attrs)
+            operands = [nodes[a] for a in args]
+            shape = broadcast_shapes([n.shape for n in operands])
+            constant = all(n.op == "const" for n in operands)
+        if constant and fold_constants:
+            return self.const(evaluate_constant(op, [n.value for n in operands]))
+        if rule is not None:
+            folded = rule(self, args, operands, shape)
+            if folded is not None:
+                return folded
         return self._interned((op, args, attrs, shape))
 
     def kept(self, node_id: int, shape: Shape) -> int | None:
@@ -190,16 +196,21 @@ class Graph:
     def ancestors(self, roots: list[int], stop=()) -> set[int]:
         """Every node that ``roots`` depend on, the roots included (iterative: no recursion); the
         walk does not go past the nodes in ``stop`` (which are included)."""
-        seen: set[int] = set()
+        return set(self.reached(roots, stop))
+
+    def reached(self, roots: list[int], stop=()) -> list[int]:
+        """:meth:`ancestors` in ascending (topological) order."""
+        nodes = self.nodes
+        seen = bytearray(len(nodes))
         stack = list(roots)
         while stack:
             node_id = stack.pop()
-            if node_id in seen:
+            if seen[node_id]:
                 continue
-            seen.add(node_id)
+            seen[node_id] = 1
             if node_id not in stop:
-                stack.extend(self.nodes[node_id].args)
-        return seen
+                stack.extend(nodes[node_id].args)
+        return list(compress(range(len(nodes)), seen))
 
     def descendants(self, roots: list[int]) -> set[int]:
         """Every node that depends on one of ``roots``, the roots included."""
@@ -318,3 +329,14 @@ def _fold_pow(g: Graph, args, nodes, shape) -> int | None:
 # Each op's identities (an op without any is folded only when every operand is a constant).
 FOLDS = {"where": _fold_where, "neg": _fold_neg, "log": _fold_log, "add": _fold_add,
          "sub": _fold_sub, "mul": _fold_mul, "div": _fold_div, "pow": _fold_pow}
+
+# Per op, what ``Graph.apply`` reads of its entry: (arity, elementwise, folded when every operand
+# is a constant, identity rule, the entry), made on the op's first use.
+_PLANS: dict[str, tuple] = {}
+
+
+def _plan(op: str) -> tuple:
+    spec = OPS[op]
+    plan = (spec.arity, spec.kind in ELEMENTWISE_KINDS, spec.kind != "where", FOLDS.get(op), spec)
+    _PLANS[op] = plan
+    return plan
