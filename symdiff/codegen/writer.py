@@ -223,10 +223,14 @@ class FunctionWriter:
             fmt, arg_prec, prec, helpers = plain
             if helpers:
                 self.helpers.update(helpers)
-            expr, args = self.expr, node.args
+            # (An argument with a name of its own is read without a call: most are.)
+            named, expr, args = self.names.get, self.expr, node.args
             if len(args) == 2:
-                return fmt.format(expr(args[0], arg_prec[0]), expr(args[1], arg_prec[1])), prec
-            return fmt.format(*[expr(a, p) for a, p in zip(args, arg_prec)]), prec
+                return fmt % (named(args[0]) or expr(args[0], arg_prec[0]),
+                              named(args[1]) or expr(args[1], arg_prec[1])), prec
+            if len(args) == 1:
+                return fmt % (named(args[0]) or expr(args[0], arg_prec[0]),), prec
+            return fmt % tuple(expr(a, p) for a, p in zip(args, arg_prec)), prec
         spec = OPS[node.op]
         if self.mode == "xp":
             return self._render_portable(n, node, spec)
@@ -496,8 +500,9 @@ class FunctionWriter:
 @functools.cache
 def _plain_formats(mode: str) -> dict[str, tuple[str, tuple[int, ...], int, tuple[str, ...]]]:
     """Per op, what ``_render`` needs where a node is its format with the arguments filled in
-    (no printer, no statement, no spelling that depends on the arguments): the format, each
-    argument's precedence, the result's and the helpers it calls."""
+    (no printer, no statement, no spelling that depends on the arguments, each argument once and
+    in order): the format in ``%`` style (twice as fast as ``str.format``), each argument's
+    precedence, the result's and the helpers it calls."""
     if mode not in ("numpy", "math"):
         return {}
     special = {"index", "pow", "where"} if mode == "math" else set()
@@ -508,9 +513,30 @@ def _plain_formats(mode: str) -> dict[str, tuple[str, tuple[int, ...], int, tupl
                 spec.printer is not None and mode == "numpy" or \
                 not 0 <= spec.arity <= len(spec.arg_prec):
             continue
+        percent = _percent_style(fmt, spec.arity)
+        if percent is None:
+            continue
         helpers = tuple(spec.math_helpers if mode == "math" else spec.helpers)
-        table[op] = (fmt, spec.arg_prec[:spec.arity], spec.prec, helpers)
+        table[op] = (percent, spec.arg_prec[:spec.arity], spec.prec, helpers)
     return table
+
+
+def _percent_style(fmt: str, arity: int) -> str | None:
+    """``"{0} * {1}"`` as ``"%s * %s"``; None where the arguments are not each there once, in
+    order, or the format has other fields."""
+    fields = [f"{{{k}}}" for k in range(arity)]
+    rest = fmt
+    for field in fields:
+        if rest.count(field) != 1:
+            return None
+        rest = rest.replace(field, "", 1)
+    if "{" in rest or "}" in rest or [fmt.index(f) for f in fields] != \
+            sorted(fmt.index(f) for f in fields):
+        return None
+    percent = fmt.replace("%", "%%")
+    for field in fields:
+        percent = percent.replace(field, "%s")
+    return percent
 
 
 def _indent(lines: list[str]) -> list[str]:
