@@ -124,8 +124,8 @@ def _sweep(graph: Graph, outputs: list[int], seeds: list[int], wrt_nodes: list[i
                 pending.setdefault(node.args[0], [])
             else:
                 _send(graph, node, node_id, upstream, on_path, pending)
-        if len(nodes) > first_new:
-            origin.update(dict.fromkeys(range(first_new, len(nodes)), node_id))
+        for new_id in range(first_new, len(nodes)):
+            origin[new_id] = node_id
     return adjoints
 
 

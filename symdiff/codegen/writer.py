@@ -118,8 +118,7 @@ class FunctionWriter:
         self.forward = set(forward)
         # In the order the statements run: every forward line, then every backward line (the
         # forward set holds all its ancestors, so this is a topological order too).
-        backward = graph.reached(grad_roots, stop=self.forward | self.given.keys())
-        self.nodes = forward + [n for n in backward if n not in self.forward]
+        self.nodes = forward + graph.reached(grad_roots, stop=self.given, exclude=forward)
         self.uses = self._count_uses(spec.outputs + grad_roots)
         self.names: dict[int, str] = dict(self.given)
         self.text: dict[int, tuple[str, int]] = {}
@@ -133,9 +132,7 @@ class FunctionWriter:
         """How often each value is *printed*: an argument a spelling repeats counts twice, so
         it gets a name and is computed once."""
         uses = dict.fromkeys(self.nodes, 0)
-        # Each value's last user: its only one where the value is printed once.
-        self.user: dict[int, int] = {}
-        nodes, given, user = self.graph.nodes, self.given, self.user
+        nodes, given = self.graph.nodes, self.given
         per_op: dict[str, tuple[int, ...]] = {}  # (the counts depend on the op, but pow's on x ** 2)
         for n in self.nodes:
             node = nodes[n]
@@ -144,17 +141,11 @@ class FunctionWriter:
                 continue
             counts = per_op.get(node.op)
             if counts is None:
-                counts = self.printed_counts(node)
-                if node.op != "pow":
+                counts = self.printed_counts(node) or (1,) * len(args)
+                if node.op != "pow" and OPS[node.op].arity >= 0:
                     per_op[node.op] = counts
-            if counts:
-                for arg, count in zip(args, counts):
-                    uses[arg] += count
-                    user[arg] = n
-            else:
-                for arg in args:
-                    uses[arg] += 1
-                    user[arg] = n
+            for arg, count in zip(args, counts):
+                uses[arg] += count
         for r in roots:
             uses[r] += 1
         return uses
@@ -166,6 +157,16 @@ class FunctionWriter:
             return True
         return OPS[node.op].kind == "structural" and node.op not in INLINE_STRUCTURAL \
             and not (node.op == "matmul" and self._term_of_gradient_sum(n))
+
+    @functools.cached_property
+    def user(self) -> dict[int, int]:
+        """Each value's last user: its only one where the value is printed once."""
+        nodes, user = self.graph.nodes, {}
+        for n in self.nodes:
+            if n not in self.given:
+                for arg in nodes[n].args:
+                    user[arg] = n
+        return user
 
     def _term_of_gradient_sum(self, n: int) -> bool:
         """A backward matmul read once, by the sum of a gradient's terms that is not updated in
@@ -305,15 +306,15 @@ class FunctionWriter:
             node = nodes[n]
             if node.op in ("input", "const") or n in given:
                 continue
-            deepest, quiet = 0, n in masked or numpy_mode and OPS[node.op].quiet
+            deepest = 0  # (a value with a name has depth 0)
             for a in node.args:
-                if a not in names:  # printed inline
-                    inner = depth.get(a, 0)
-                    if inner > deepest:
-                        deepest = inner
-                    if not quiet:
-                        quiet = quiets.get(a, False)
+                inner = depth.get(a, 0)
+                if inner > deepest:
+                    deepest = inner
             depth[n] = deepest = deepest + 1
+            # Quiet: computed under np.errstate, as is an expression printed inline in it.
+            quiet = numpy_mode and (n in masked or OPS[node.op].quiet or any(
+                quiets[a] for a in node.args if a not in names and a in quiets))
             quiets[n] = quiet
             text[n] = self._render(n)
             if reuse:

@@ -41,6 +41,7 @@ class Node(NamedTuple):
 
 
 COMMUTATIVE = frozenset({"add", "mul", "eq", "ne"})
+_REACHED_ONLY = bytes([0, 1, 0]) + bytes(253)  # Graph.reached's marks: reached 1, excluded 2
 
 
 def broadcast_shapes(shapes: list[Shape]) -> Shape:
@@ -198,18 +199,23 @@ class Graph:
         walk does not go past the nodes in ``stop`` (which are included)."""
         return set(self.reached(roots, stop))
 
-    def reached(self, roots: list[int], stop=()) -> list[int]:
-        """:meth:`ancestors` in ascending (topological) order."""
+    def reached(self, roots: list[int], stop=(), exclude: list[int] = ()) -> list[int]:
+        """:meth:`ancestors` in ascending (topological) order, leaving out the nodes of
+        ``exclude`` and the walk past them (the ancestors of other roots already listed)."""
         nodes = self.nodes
         seen = bytearray(len(nodes))
+        for node_id in exclude:
+            seen[node_id] = 2
         stack = list(roots)
         while stack:
             node_id = stack.pop()
             if seen[node_id]:
                 continue
             seen[node_id] = 1
-            if node_id not in stop:
+            if not stop or node_id not in stop:
                 stack.extend(nodes[node_id].args)
+        if exclude:
+            seen = seen.translate(_REACHED_ONLY)
         return list(compress(range(len(nodes)), seen))
 
     def descendants(self, roots: list[int]) -> set[int]:
