@@ -16,6 +16,7 @@ import functools
 import inspect
 import keyword
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import __version__
@@ -131,23 +132,27 @@ class FunctionWriter:
     def _count_uses(self, roots: list[int]) -> dict[int, int]:
         """How often each value is *printed*: an argument a spelling repeats counts twice, so
         it gets a name and is computed once."""
-        uses = dict.fromkeys(self.nodes, 0)
         nodes, given = self.graph.nodes, self.given
-        per_op: dict[str, tuple[int, ...]] = {}  # (the counts depend on the op, but pow's on x ** 2)
+        printed: list[int] = []  # every argument as often as it is printed, counted in C below
+        once: dict[str, bool] = {}  # per op: each argument printed once (pow: see printed_counts)
         for n in self.nodes:
             node = nodes[n]
-            args = node.args
-            if not args or n in given:
+            if n in given:
                 continue
-            counts = per_op.get(node.op)
-            if counts is None:
-                counts = self.printed_counts(node) or (1,) * len(args)
-                if node.op != "pow" and OPS[node.op].arity >= 0:
-                    per_op[node.op] = counts
-            for arg, count in zip(args, counts):
-                uses[arg] += count
-        for r in roots:
-            uses[r] += 1
+            plain = once.get(node.op)
+            if plain is None:
+                counts = self.printed_counts(node)
+                plain = all(c == 1 for c in counts)
+                if node.op != "pow":
+                    once[node.op] = plain
+            if plain:
+                printed.extend(node.args)
+            else:
+                for arg, count in zip(node.args, self.printed_counts(node)):
+                    printed.extend([arg] * count)
+        printed.extend(roots)
+        uses = dict.fromkeys(self.nodes, 0)
+        uses.update(Counter(printed))
         return uses
 
     def _needs_line(self, n: int, node, depth: int) -> bool:
@@ -527,16 +532,16 @@ def _percent_style(fmt: str, arity: int) -> str | None:
     order, or the format has other fields."""
     fields = [f"{{{k}}}" for k in range(arity)]
     rest = fmt
-    for field in fields:
-        if rest.count(field) != 1:
+    for spot in fields:
+        if rest.count(spot) != 1:
             return None
-        rest = rest.replace(field, "", 1)
+        rest = rest.replace(spot, "", 1)
     if "{" in rest or "}" in rest or [fmt.index(f) for f in fields] != \
             sorted(fmt.index(f) for f in fields):
         return None
     percent = fmt.replace("%", "%%")
-    for field in fields:
-        percent = percent.replace(field, "%s")
+    for spot in fields:
+        percent = percent.replace(spot, "%s")
     return percent
 
 

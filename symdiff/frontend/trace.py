@@ -483,12 +483,12 @@ class Tracer(Statements):
             # A comparison used as a number is 0.0 or 1.0 (NumPy's bool arithmetic would not
             # add or negate it).
             nodes = graph.nodes
-            ids = [graph.apply("float", i) if OPS[nodes[i].op].kind == "compare" else i
-                   for i in ids]
+            if any(nodes[i].op in COMPARISONS for i in ids):
+                ids = [graph.apply("float", i) if nodes[i].op in COMPARISONS else i for i in ids]
         if spec.kind == "structural" and any(graph.shape(i) is None for i in ids):
             raise NeedsShapes()
         try:
-            return Var(graph.apply(op, *ids, attrs=attrs))
+            return Var(graph.apply(op, *ids, attrs=attrs) if attrs else graph.apply(op, *ids))
         except GraphShapeError as exc:
             raise self.program.error(f"{self.what(node)}: {exc}", node, ShapeError) from None
 
@@ -532,6 +532,7 @@ _COMBINE = {
     ast.Slice: Tracer.slice,
 }
 _UNBOUND = object()  # what Scopes.get gives for a name bound nowhere
+COMPARISONS = frozenset(name for name, op in OPS.items() if op.kind == "compare")
 _MODULE_OF = {name: Module(module) for name, module in MODULES.items()}
 
 
