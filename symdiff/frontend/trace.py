@@ -38,11 +38,14 @@ COMPARE_OPS = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq:
                ast.NotEq: "ne"}
 
 def _elementwise(op: str) -> Handler:
+    arity = OPS[op].arity
+
     def handler(t: "Tracer", node: ast.Call, args: list, kwargs: dict):
-        t.no_keywords(node, kwargs)
-        if len(args) != OPS[op].arity:
-            raise t.program.error(f"{t.what(node.func)}() takes {OPS[op].arity} argument"
-                                  f"{'s' * (OPS[op].arity > 1)}, got {len(args)}", node)
+        if kwargs:
+            t.no_keywords(node, kwargs)
+        if len(args) != arity:
+            raise t.program.error(f"{t.what(node.func)}() takes {arity} argument"
+                                  f"{'s' * (arity > 1)}, got {len(args)}", node)
         return t.apply(op, args, node)
     handler.op = op  # the registry entry it calls (read by the op table)
     return handler
@@ -187,13 +190,18 @@ class Tracer(Statements):
         values: list = []  # the operands' values, in order, until their node combines them
         # A syntax node to look at, or (node, operand count) once its operands are on their way.
         stack: list = [root]
+        lookup = self.lookup
         while stack:
             item = stack.pop()
-            if type(item) is tuple:
+            kind = type(item)
+            if kind is tuple:
                 node, count = item
                 operands = values[-count:]
                 del values[-count:]
                 values.append(self._combine(node, operands))
+                continue
+            if kind is ast.Name:  # (the most common leaf: read without the general steps)
+                values.append(lookup(item))
                 continue
             kids = self._operands(item)
             if kids:
@@ -282,6 +290,10 @@ class Tracer(Statements):
         raise self.program.error(f"name '{node.id}' is not defined", node)
 
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
+        if type(a) is Var and type(b) is Var and "_counters" not in self.__dict__:
+            name = BINOPS.get(type(op))  # two values: the common case, without the checks below
+            if name is not None and name != "matmul":
+                return self.apply(name, [a, b], node)
         if "_counters" in self.__dict__:  # i + 1 in a rolled loop's body: an integer
             counter = counter_arithmetic(self, op, a, b, Var)
             if counter is not None:
@@ -483,8 +495,11 @@ class Tracer(Statements):
             # A comparison used as a number is 0.0 or 1.0 (NumPy's bool arithmetic would not
             # add or negate it).
             nodes = graph.nodes
-            if any(nodes[i].op in COMPARISONS for i in ids):
-                ids = [graph.apply("float", i) if nodes[i].op in COMPARISONS else i for i in ids]
+            for i in ids:
+                if nodes[i].op in COMPARISONS:
+                    ids = [graph.apply("float", i) if nodes[i].op in COMPARISONS else i
+                           for i in ids]
+                    break
         if spec.kind == "structural" and any(graph.shape(i) is None for i in ids):
             raise NeedsShapes()
         try:
