@@ -413,7 +413,7 @@ class _Shape(NamedTuple):
     """What the tree check needs of one node type, worked out once per type."""
     allowed: bool
     positioned: bool           # carries a line and column of its own
-    children: tuple[str, ...]  # its fields, but ctx (Load, Store: nothing to check)
+    children: tuple[str, ...]  # its fields that hold nodes (not ctx: Load, Store)
     has_ctx: bool
     check: Callable | None     # the node's own rule (identifiers, constants...)
 
@@ -421,10 +421,17 @@ class _Shape(NamedTuple):
 _SHAPES: dict[type, _Shape] = {}
 
 
+# Fields that hold names, flags or numbers in Python's grammar, never syntax nodes: the walk does
+# not look into them (the tree always comes from ast.parse). ``value`` is a node but in Constant.
+_LEAF_FIELDS = frozenset({"ctx", "id", "arg", "attr", "name", "kind", "type_comment", "level",
+                          "module", "is_async", "conversion", "simple", "asname"})
+
+
 def _shape(kind: type) -> _Shape:
+    children = tuple(f for f in kind._fields if f not in _LEAF_FIELDS
+                     and not (kind is ast.Constant and f == "value"))
     shape = _Shape(kind in ALLOWED_TYPES or issubclass(kind, ALLOWED_NODES),
-                   "lineno" in kind._attributes,
-                   tuple(f for f in kind._fields if f != "ctx"), "ctx" in kind._fields,
+                   "lineno" in kind._attributes, children, "ctx" in kind._fields,
                    _NODE_CHECKS.get(kind))
     _SHAPES[kind] = shape
     return shape
