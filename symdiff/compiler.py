@@ -224,8 +224,7 @@ class Compiled:
                 kinds = {p: _kind(a) for p, a in zip(self.params, args)}
                 kinds.update({p: static_kind(v) for p, v in statics.items()})
             single = any(getattr(a, "dtype", None) == np.float32 for a in args)
-            float64 = all(a.dtype == np.float64 or a.dtype.kind not in "fc" for a in args
-                          if hasattr(a, "dtype"))  # (float16, longdouble: not Python floats)
+            float64 = all(_float64_or_not_float(a.dtype) for a in args if hasattr(a, "dtype"))
             try:
                 spec = self._specialize(shapes, kinds, seeded, single, float64)
             except NeedsStatic as exc:
@@ -606,6 +605,16 @@ _CACHE_SIZE = 256
 
 
 _FLOAT64 = np.dtype(np.float64)
+
+
+def _float64_or_not_float(dtype: Any) -> bool:
+    """Whether values of ``dtype`` are float64 or not floats at all (float16 and longdouble are
+    not Python floats); another library's dtype (``torch.float64``) is read by its name."""
+    kind = getattr(dtype, "kind", None)
+    if not isinstance(kind, str):
+        name = str(dtype).rsplit(".", 1)[-1]
+        return name == "float64" or not name.startswith(("float", "complex", "bfloat", "half"))
+    return dtype == np.float64 or kind not in "fc"
 
 
 def _float64_shapes(args) -> tuple | None:

@@ -87,3 +87,25 @@ def test_unportable_scatter_is_refused_clearly():
 def test_unknown_backend():
     with pytest.raises(symdiff.SymdiffError, match="backend"):
         symdiff.compile("x*y", backend="tensorflow")
+
+
+class _ForeignDtype:
+    """A dtype of another library: no NumPy ``kind``, only a name (``torch.float64``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pytest.mark.parametrize("name, expected", [("torch.float64", True), ("torch.float32", False),
+                                            ("torch.bfloat16", False), ("torch.int64", True),
+                                            ("torch.bool", True)])
+def test_another_librarys_dtype_is_read_by_its_name(name, expected):
+    """PyTorch's dtypes have no ``kind``: whether a loop's steps may run on Python floats is read
+    from the name (this raised AttributeError for every PyTorch tensor)."""
+    from symdiff.compiler import _float64_or_not_float
+    assert _float64_or_not_float(_ForeignDtype(name)) is expected
+    assert _float64_or_not_float(np.dtype(name.split(".")[1] if name != "torch.bfloat16"
+                                          else "float16")) is expected
