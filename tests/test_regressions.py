@@ -332,3 +332,22 @@ def test_gradient_terms_summed_with_shared_factors_keep_masks_numbers():
     s = 2 * c ** 3  # both maxima take c ** 2
     assert value == pytest.approx((0.5 + s) * c - c, rel=1e-14)
     assert grads["c"] == pytest.approx(0.5 + s + 6 * c ** 3 - 1.0, rel=1e-14)  # 8c^3 - 1/2
+
+
+def test_a_partial_of_one_keeps_a_masked_upstream_masked():
+    """``x + 1.0`` sends its upstream gradient on as it is, except a ``where`` that carries a
+    masked sum, which ``adjoint.times`` rebuilds: here the gradient of the broadcast ``a`` is
+    zero wherever no row selected it, and stays so (found by a review of the shortcut)."""
+    src = ("def f(x, z):\n    a = np.where(x > 0, x + 1.0, 0.0)\n"
+           "    return np.sum(np.where(z > 0, a, 0.0))\n")
+    g = symdiff.compile(src, wrt=["x"])
+    x, z = np.array([1.0, -1.0, 2.0]), np.array([[1.0, -1.0, 2.0], [-1.0, 1.0, 1.0]])
+    _, grads = g(x, z)
+    assert grads["x"] == pytest.approx([1.0, 0.0, 2.0])
+    assert "dx = np.where(t1, np.where(da > 0.0, da, 0.0), 0.0)" in g.source
+
+
+def test_a_module_is_itself():
+    """``np is np`` holds, as in Python (each read of ``np`` made a new object: False)."""
+    g = symdiff.compile("def f(x):\n    if np is np:\n        return x * 2.0\n    return x * 3.0\n")
+    assert g(3.0) == (6.0, {"x": 2.0})

@@ -327,7 +327,7 @@ def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
                 contribution = times(graph, partial, upstream)
             elif local.attrs[0] == 0.0:
                 return None
-            elif local.attrs[0] == 1.0 and nodes[upstream].op != "sum_to":
+            elif local.attrs[0] == 1.0 and nodes[upstream].op not in ("sum_to", "where", "const"):
                 contribution = upstream  # (what times() makes of it: 1 * g folds to g)
             else:
                 contribution = times(graph, partial, upstream)
