@@ -110,18 +110,14 @@ def run_recipe(recipe: Recipe, args, out, const, apply):
     return apply(recipe[1], *(run_recipe(r, args, out, const, apply) for r in recipe[2:]))
 
 
-def build(graph: Graph, recipe: Recipe, args: tuple[int, ...], out: int) -> int:
-    """Instantiate ``recipe`` in ``graph`` with the op's arguments ``args`` and output ``out``."""
-    return run_recipe(recipe, args, out, graph.const, graph.apply)
-
-
 Builder = Callable[[Graph, tuple, int], int]
 
 
 @lru_cache(maxsize=None)
 def partial_builders(op_name: str) -> tuple[Builder, ...]:
-    """An op's partials as functions ``(graph, args, out) -> node``: what :func:`build` does
-    with the recipe, with the recipe's walk done once per op instead of once per edge."""
+    """An op's partials as functions ``(graph, args, out) -> node`` that build them in ``graph``
+    for the op's arguments ``args`` and output ``out``: :func:`run_recipe`'s walk of the recipe,
+    done once per op instead of once per edge the sweep differentiates."""
     return tuple(_builder(r) for r in partial_recipes(op_name))
 
 
