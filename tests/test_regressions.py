@@ -335,9 +335,10 @@ def test_gradient_terms_summed_with_shared_factors_keep_masks_numbers():
 
 
 def test_a_partial_of_one_keeps_a_masked_upstream_masked():
-    """``x + 1.0`` sends its upstream gradient on as it is, except a ``where`` that carries a
-    masked sum, which ``adjoint.times`` rebuilds: here the gradient of the broadcast ``a`` is
-    zero wherever no row selected it, and stays so (found by a review of the shortcut)."""
+    """``x + 1.0`` sends its upstream gradient on as it is (``1 * g`` folds to ``g``), except a
+    ``where`` that carries a masked sum, which ``adjoint.times`` rebuilds: here the gradient of the
+    broadcast ``a`` is zero wherever no row selected it, and stays so (a special case for a
+    partial of 1 in the sweep once skipped that)."""
     src = ("def f(x, z):\n    a = np.where(x > 0, x + 1.0, 0.0)\n"
            "    return np.sum(np.where(z > 0, a, 0.0))\n")
     g = symdiff.compile(src, wrt=["x"])

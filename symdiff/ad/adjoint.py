@@ -323,14 +323,9 @@ def vjp(graph: Graph, node_id: int, position: int, upstream: int) -> int | None:
         else:
             partial = partial_builders(node.op)[position](graph, node.args, node_id)
             local = nodes[partial]
-            if local.op != "const":
-                contribution = times(graph, partial, upstream)
-            elif local.attrs[0] == 0.0:
+            if local.op == "const" and local.attrs[0] == 0.0:
                 return None
-            elif local.attrs[0] == 1.0 and nodes[upstream].op not in ("sum_to", "where", "const"):
-                contribution = upstream  # (what times() makes of it: 1 * g folds to g)
-            else:
-                contribution = times(graph, partial, upstream)
+            contribution = times(graph, partial, upstream)  # (1 * g folds to g in the graph)
         # An elementwise node's gradient stands for an array of the node's own shape even
         # when it is stored smaller (a scalar 1 seed): sum it back as if it had that shape.
         stands_for = node.shape

@@ -36,10 +36,8 @@ class Scopes(ChainMap):
     each scope it passes (a tracer reads a name for every leaf of every expression)."""
 
     def __getitem__(self, key):
-        for scope in self.maps:
-            if key in scope:
-                return scope[key]
-        return self.__missing__(key)
+        value = self.get(key, UNBOUND)
+        return self.__missing__(key) if value is UNBOUND else value
 
     def __contains__(self, key) -> bool:
         for scope in self.maps:
@@ -52,6 +50,9 @@ class Scopes(ChainMap):
             if key in scope:
                 return scope[key]
         return default
+
+
+UNBOUND = object()  # a name in no scope (what Scopes.get is given to tell)
 
 
 class _NoneValue:

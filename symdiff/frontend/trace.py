@@ -20,8 +20,8 @@ from ..ops import OPS, SPELLINGS
 from .calls import (ATTRIBUTES, CALLS, MODULE_VALUES, Handler, Module, NeedsShapes,  # noqa: F401
                     Selection, call, unknown_function, unsupported_attribute)
 from .rolled import counter_arithmetic
-from .statements import (ELLIPSIS, LAZY, NEWAXIS, Function, NeedsStatic, Scopes, Statements,  # noqa: F401
-                         Var)
+from .statements import (ELLIPSIS, LAZY, NEWAXIS, UNBOUND, Function, NeedsStatic, Scopes,  # noqa: F401
+                         Statements, Var)
 
 MAX_GRAPH_NODES = 2_000_000
 SELECTION_HELP = ("x[mask] holds as many elements as the mask selects, a number known only when "
@@ -213,7 +213,7 @@ class Tracer(Statements):
 
     def _operands(self, node: ast.AST) -> list[ast.AST]:
         kind = type(node)
-        if kind is ast.Name or kind is ast.Constant:  # the most common, first
+        if kind is ast.Constant:  # the most common leaf (evaluate reads names itself)
             return []
         if kind is ast.BinOp:
             return [node.left, node.right]
@@ -252,10 +252,8 @@ class Tracer(Statements):
             raise self.program.error(unknown_function(self.what(func), qualified), node)
 
     def _combine(self, node: ast.AST, values: list) -> Any:
-        kind = type(node)
-        if kind is ast.Name:  # the most common, first
-            return self.lookup(node)
-        if kind is ast.BinOp:
+        kind = type(node)  # (a name never comes here: evaluate reads it)
+        if kind is ast.BinOp:  # the most common, first
             return self.binop(node.op, values[0], values[1], node)
         combine = _COMBINE.get(kind)
         if combine is not None:
@@ -277,8 +275,8 @@ class Tracer(Statements):
         raise self.program.error(f"constant {node.value!r} is not a number", node)
 
     def lookup(self, node: ast.Name) -> Any:
-        value = self.env.get(node.id, _UNBOUND)  # (one walk of the scopes, no KeyError)
-        if value is not _UNBOUND:
+        value = self.env.get(node.id, UNBOUND)  # (one walk of the scopes, no KeyError)
+        if value is not UNBOUND:
             return value
         if node.id in MODULES:
             return _MODULE_OF[node.id]
@@ -546,7 +544,6 @@ _COMBINE = {
     ast.List: lambda t, node, values: list(values),  # x[[0, 2]] is fancy indexing, x[(0, 2)] is x[0, 2]
     ast.Slice: Tracer.slice,
 }
-_UNBOUND = object()  # what Scopes.get gives for a name bound nowhere
 COMPARISONS = frozenset(name for name, op in OPS.items() if op.kind == "compare")
 _MODULE_OF = {name: Module(module) for name, module in MODULES.items()}
 

@@ -47,7 +47,7 @@ _REACHED_ONLY = bytes([0, 1, 0]) + bytes(253)  # Graph.reached's marks: reached 
 def broadcast_shapes(shapes: list[Shape]) -> Shape:
     if len(shapes) == 2 and shapes[0] == shapes[1] or len(shapes) == 1:
         return shapes[0]  # the common case, first
-    if any(s is None for s in shapes):
+    if None in shapes:  # (a shape is a tuple or None: the test is by identity, in C)
         return None
     ndim = max(len(s) for s in shapes)
     out = []
@@ -283,7 +283,7 @@ def _fold_sub(g: Graph, args, nodes, shape) -> int | None:
 def _fold_mul(g: Graph, args, nodes, shape) -> int | None:
     a, b = args
     if nodes[0].op == "const" or nodes[1].op == "const":
-        folded = _fold_constant_factor(g, a, b, shape)
+        folded = _fold_constant_factor(g, a, b, nodes, shape)
         if folded is not None:
             return folded
     # Pull negations out of products so that they meet and cancel: -(a * -b) is a * b.
@@ -296,12 +296,13 @@ def _fold_mul(g: Graph, args, nodes, shape) -> int | None:
     return None
 
 
-def _fold_constant_factor(g: Graph, a: int, b: int, shape: Shape) -> int | None:
-    """``a * b`` where one is a constant: 1 and -1 drop out, constants meet."""
-    for x, y in ((a, b), (b, a)):
-        if g.is_const(y, 1.0):
+def _fold_constant_factor(g: Graph, a: int, b: int, nodes, shape: Shape) -> int | None:
+    """``a * b`` (its operand nodes ``nodes``) where one is a constant: 1 and -1 drop out (the
+    sweep's ``1 * g`` for every sum it differentiates), constants meet."""
+    for x, factor in ((a, nodes[1]), (b, nodes[0])):
+        if factor.op == "const" and factor.attrs[0] == 1.0:
             return g.kept(x, shape)
-        if g.is_const(y, -1.0) and g.kept(x, shape) is not None:
+        if factor.op == "const" and factor.attrs[0] == -1.0 and g.kept(x, shape) is not None:
             return g.apply("neg", x)
     for x, y in ((a, b), (b, a)):
         inner = g.nodes[y]
